@@ -1,0 +1,178 @@
+"""dunning: decide, every day, what to do about each customer who owes money on invoices.
+
+The public API: the domain records, the policy building blocks, and the engine.
+
+>>> from datetime import date
+>>> import dunning
+>>> from dunning.policies import italy
+>>> portfolio = dunning.Portfolio(
+...     dunning.Creditor("Tipografia Emiliana S.r.l."),
+...     [dunning.Debtor("C001", "Bar Centrale", email="info@barcentrale.it")],
+...     [dunning.Invoice.single("2026/0001", "C001", date(2026, 3, 1), date(2026, 3, 31),
+...                             dunning.Money("120.00", "EUR"))],
+... )
+>>> proposal = dunning.plan(portfolio, italy.stragiudiziale(), date(2026, 4, 9))
+>>> [(a.debtor_id, a.step, a.kind, a.channel, str(a.amount)) for a in proposal]
+[('C001', 'sollecito_1', 'reminder', 'email', '120.00 EUR')]
+"""
+
+from __future__ import annotations
+
+from .calendars import Calendar, Closure
+from .case import Case, ItemState
+from .delays import Delay, after_due, after_issue, after_previous, before_due
+from .engine import Explanation, explain, plan, simulate
+from .errors import DataError, DunningError, PolicyError
+from .events import (
+    ActionPlanned,
+    BlockLifted,
+    BlockSet,
+    Closed,
+    CreditNoteRegistered,
+    DebtorReplied,
+    DeliveryConfirmed,
+    DeliveryFailed,
+    DisputeOpened,
+    DisputeResolved,
+    Event,
+    HandedOver,
+    InstalmentMissed,
+    InvoiceRegistered,
+    LevelReset,
+    MessageSent,
+    PaymentReceived,
+    PlanAgreed,
+    PromiseToPay,
+    WrittenOff,
+)
+from .guards import (
+    Guard,
+    always,
+    balance_at_least,
+    blocked,
+    days_overdue_at_least,
+    debtor_kind,
+    disputed,
+    has_contact,
+    has_tag,
+    promise_broken,
+    reminders_sent_at_least,
+)
+from .model import (
+    CreditNote,
+    Creditor,
+    Debtor,
+    Dispute,
+    Document,
+    Invoice,
+    OpenItem,
+    Payment,
+    PostalAddress,
+)
+from .money import CurrencyMismatch, Money
+from .policy import (
+    Decision,
+    ItemPlan,
+    Policy,
+    Rule,
+    contact_caps,
+    first_of,
+    good_payer_tolerance,
+    on_business_days,
+    pause_on_dispute,
+    promise_pause,
+    transit_grace,
+)
+from .portfolio import Portfolio
+from .proposal import Action, Proposal, Timeline, Waiting
+from .steps import Ladder, Route, Routes, Step, agency, email, pec, phone, postal, sms
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "Action",
+    "ActionPlanned",
+    "BlockLifted",
+    "BlockSet",
+    "Calendar",
+    "Case",
+    "Closed",
+    "Closure",
+    "CreditNote",
+    "CreditNoteRegistered",
+    "Creditor",
+    "CurrencyMismatch",
+    "DataError",
+    "Debtor",
+    "DebtorReplied",
+    "Decision",
+    "Delay",
+    "DeliveryConfirmed",
+    "DeliveryFailed",
+    "Dispute",
+    "DisputeOpened",
+    "DisputeResolved",
+    "Document",
+    "DunningError",
+    "Event",
+    "Explanation",
+    "Guard",
+    "HandedOver",
+    "InstalmentMissed",
+    "Invoice",
+    "InvoiceRegistered",
+    "ItemPlan",
+    "ItemState",
+    "Ladder",
+    "LevelReset",
+    "MessageSent",
+    "Money",
+    "OpenItem",
+    "Payment",
+    "PaymentReceived",
+    "PlanAgreed",
+    "Policy",
+    "PolicyError",
+    "Portfolio",
+    "PostalAddress",
+    "PromiseToPay",
+    "Proposal",
+    "Route",
+    "Routes",
+    "Rule",
+    "Step",
+    "Timeline",
+    "Waiting",
+    "WrittenOff",
+    "__version__",
+    "after_due",
+    "after_issue",
+    "after_previous",
+    "agency",
+    "always",
+    "balance_at_least",
+    "before_due",
+    "blocked",
+    "contact_caps",
+    "days_overdue_at_least",
+    "debtor_kind",
+    "disputed",
+    "email",
+    "explain",
+    "first_of",
+    "good_payer_tolerance",
+    "has_contact",
+    "has_tag",
+    "on_business_days",
+    "pause_on_dispute",
+    "pec",
+    "phone",
+    "plan",
+    "postal",
+    "promise_broken",
+    "promise_pause",
+    "reminders_sent_at_least",
+    "simulate",
+    "sms",
+    "transit_grace",
+]

@@ -1,0 +1,131 @@
+"""Business-day calendars: weekends, national (and regional) holidays, company closures.
+
+Holidays come from the ``holidays`` package. Calendars combine with ``+``:
+
+>>> from datetime import date
+>>> cal = Calendar("IT") + Closure(date(2026, 8, 10), date(2026, 8, 21), "ferie")
+>>> cal.is_business_day(date(2026, 8, 12)), cal.is_business_day(date(2026, 12, 8))
+(False, False)
+>>> cal.roll_forward(date(2026, 12, 25))  # Christmas, then Santo Stefano, then Sunday
+datetime.date(2026, 12, 28)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+from functools import lru_cache
+
+import attrs
+import holidays
+
+from .errors import PolicyError
+
+__all__ = ["Calendar", "Closure"]
+
+
+@lru_cache(maxsize=256)
+def _public_holidays(country: str, subdiv: str | None, year: int) -> frozenset[date]:
+    try:
+        found = holidays.country_holidays(country, subdiv=subdiv, years=year)
+    except NotImplementedError:
+        raise PolicyError(f"the holidays package has no calendar for country {country!r}") from None
+    return frozenset(found.keys())
+
+
+@attrs.frozen
+class Closure:
+    """Days the creditor is closed, from ``start`` to ``end`` inclusive."""
+
+    start: date
+    end: date
+    name: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        if self.end < self.start:
+            raise PolicyError(f"closure {self.name!r} ends ({self.end}) before it starts")
+
+    def __contains__(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+def _closures(value: Iterable[Closure]) -> tuple[Closure, ...]:
+    return tuple(value)
+
+
+def _days(value: Iterable[int]) -> frozenset[int]:
+    return frozenset(value)
+
+
+@attrs.frozen(repr=False)
+class Calendar:
+    """Working days of a country (ISO 3166 code), with an optional region (``subdiv``,
+    e.g. ``"BZ"`` for South Tyrol) and extra closures.
+
+    ``Calendar(None)`` knows weekends only.
+    """
+
+    country: str | None = "IT"
+    subdiv: str | None = None
+    closures: tuple[Closure, ...] = attrs.field(default=(), converter=_closures)
+    weekend: frozenset[int] = attrs.field(default=frozenset({5, 6}), converter=_days)
+
+    def __repr__(self) -> str:
+        args = [repr(self.country)]
+        if self.subdiv is not None:
+            args.append(f"subdiv={self.subdiv!r}")
+        if self.closures:
+            args.append(f"closures={self.closures!r}")
+        if self.weekend != frozenset({5, 6}):
+            args.append(f"weekend=frozenset({sorted(self.weekend)!r})")
+        return f"Calendar({', '.join(args)})"
+
+    def __add__(self, other: object) -> Calendar:
+        if isinstance(other, Closure):
+            return attrs.evolve(self, closures=(*self.closures, other))
+        if isinstance(other, Calendar):
+            if other.country not in (None, self.country) or other.subdiv not in (
+                None,
+                self.subdiv,
+            ):
+                raise PolicyError(
+                    f"cannot add the {other.country} calendar to the {self.country} one"
+                )
+            return attrs.evolve(
+                self,
+                closures=(*self.closures, *other.closures),
+                weekend=self.weekend | other.weekend,
+            )
+        return NotImplemented
+
+    def is_holiday(self, day: date) -> bool:
+        if self.country is not None and day in _public_holidays(
+            self.country, self.subdiv, day.year
+        ):
+            return True
+        return any(day in c for c in self.closures)
+
+    def is_business_day(self, day: date) -> bool:
+        return day.weekday() not in self.weekend and not self.is_holiday(day)
+
+    def roll_forward(self, day: date) -> date:
+        """``day`` if it is a business day, else the next one."""
+        while not self.is_business_day(day):
+            day += timedelta(days=1)
+        return day
+
+    def roll_back(self, day: date) -> date:
+        """``day`` if it is a business day, else the previous one."""
+        while not self.is_business_day(day):
+            day -= timedelta(days=1)
+        return day
+
+    def add_business_days(self, day: date, count: int) -> date:
+        """Move ``count`` business days from ``day`` (backwards when negative)."""
+        step = timedelta(days=1 if count >= 0 else -1)
+        remaining = abs(count)
+        while remaining:
+            day += step
+            if self.is_business_day(day):
+                remaining -= 1
+        return day

@@ -1,0 +1,321 @@
+"""The domain records: who is owed, who owes, what and since when.
+
+All records are frozen attrs classes; change them with `attrs.evolve`. Bad values raise
+`DataError` naming the record and the field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date
+from typing import Literal, TypeAlias, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import attrs
+
+from .errors import DataError
+from .money import Money
+
+__all__ = [
+    "ActionKind",
+    "ChannelName",
+    "CreditNote",
+    "Creditor",
+    "Debtor",
+    "DebtorKind",
+    "Dispute",
+    "Document",
+    "Invoice",
+    "OpenItem",
+    "Payment",
+    "PostalAddress",
+]
+
+DebtorKind: TypeAlias = Literal["business", "consumer", "public_admin"]
+ChannelName: TypeAlias = Literal["email", "pec", "sms", "postal", "phone", "agency"]
+ActionKind: TypeAlias = Literal["notice", "reminder", "call", "formal_notice", "hand_over"]
+
+DEBTOR_KINDS: tuple[str, ...] = get_args(DebtorKind)
+CHANNELS: tuple[str, ...] = get_args(ChannelName)
+ACTION_KINDS: tuple[str, ...] = get_args(ActionKind)
+
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _fail(record: str, field: str, message: str) -> DataError:
+    return DataError(message, record=record, field=field)
+
+
+def _require_text(record: str, field: str, value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(record, field, f"must be a non-empty string, not {value!r}")
+
+
+def _require_date(record: str, field: str, value: object) -> None:
+    if not isinstance(value, date):
+        raise _fail(record, field, f"must be a datetime.date, not {value!r}")
+
+
+def _require_money(record: str, field: str, value: object, *, positive: bool = True) -> None:
+    if not isinstance(value, Money):
+        raise _fail(record, field, f"must be Money, not {value!r}")
+    if positive and not value.is_positive:
+        raise _fail(record, field, f"must be positive, not {value}")
+
+
+def _strs(value: Iterable[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _ints(value: Iterable[int]) -> frozenset[int]:
+    return frozenset(value)
+
+
+def _documents(value: Iterable[Document]) -> tuple[Document, ...]:
+    return tuple(value)
+
+
+def _disputes(value: Iterable[Dispute]) -> tuple[Dispute, ...]:
+    return tuple(value)
+
+
+def _frozenset(value: Iterable[str] | None) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    if isinstance(value, str):
+        return frozenset({value})
+    return frozenset(value)
+
+
+@attrs.frozen
+class PostalAddress:
+    """A postal address in the form a window envelope needs."""
+
+    lines: tuple[str, ...] = attrs.field(converter=_strs)
+    postcode: str = ""
+    city: str = ""
+    province: str = ""
+    country: str = "IT"
+
+    def format(self) -> str:
+        """The address as printed on an envelope."""
+        last = " ".join(filter(None, [self.postcode, self.city]))
+        if self.province:
+            last += f" ({self.province})"
+        return "\n".join([*self.lines, last, self.country])
+
+
+@attrs.frozen
+class Creditor:
+    """Who is owed. Its data appears on every reminder."""
+
+    name: str
+    vat_number: str | None = None
+    address: PostalAddress | None = None
+    iban: str | None = None
+    email: str | None = None
+    pec: str | None = None
+    phone: str | None = None
+    signatory: str | None = None
+    country: str = "IT"
+    locale: str = "it_IT"
+
+    def __attrs_post_init__(self) -> None:
+        _require_text("creditor", "name", self.name)
+
+
+@attrs.frozen
+class Debtor:
+    """Who owes: a business, a consumer or a public administration.
+
+    ``kind`` changes the law that applies. ``opt_out`` holds the channels the debtor refused;
+    ``block`` (a reason) stops all dunning for the debtor; ``policy`` names a policy that
+    overrides the default one for this debtor.
+    """
+
+    id: str
+    name: str
+    kind: DebtorKind = "business"
+    vat_number: str | None = None
+    tax_code: str | None = None
+    country: str = "IT"
+    locale: str = "it_IT"
+    timezone: str = "Europe/Rome"
+    email: str | None = None
+    pec: str | None = None
+    phone: str | None = None
+    address: PostalAddress | None = None
+    contact_person: str | None = None
+    opt_out: frozenset[str] = attrs.field(default=frozenset(), converter=_frozenset)
+    tags: frozenset[str] = attrs.field(default=frozenset(), converter=_frozenset)
+    block: str | None = None
+    policy: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        _require_text("debtor", "id", self.id)
+        rec = f"debtor {self.id}"
+        _require_text(rec, "name", self.name)
+        if self.kind not in DEBTOR_KINDS:
+            raise _fail(rec, "kind", f"must be one of {', '.join(DEBTOR_KINDS)}, not {self.kind!r}")
+        for field in ("email", "pec"):
+            value = getattr(self, field)
+            if value is not None and not _EMAIL.match(value):
+                raise _fail(rec, field, f"{value!r} is not an e-mail address")
+        if self.phone is not None and not _E164.match(self.phone):
+            raise _fail(rec, "phone", f"{self.phone!r} is not in E.164 form (e.g. +390212345678)")
+        unknown = self.opt_out - set(CHANNELS)
+        if unknown:
+            raise _fail(rec, "opt_out", f"unknown channel(s) {sorted(unknown)}")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise _fail(rec, "timezone", f"unknown time zone {self.timezone!r}") from None
+
+    @property
+    def blocked(self) -> bool:
+        return self.block is not None
+
+    def contact(self, channel: str) -> str | None:
+        """The address to use on ``channel``, or None when the debtor has none."""
+        if channel in ("sms", "phone"):
+            return self.phone
+        if channel == "postal":
+            return self.address.format() if self.address else None
+        if channel == "agency":
+            return self.name
+        value = getattr(self, channel, None)
+        return value if isinstance(value, str) else None
+
+
+@attrs.frozen
+class OpenItem:
+    """One amount due on one date: an invoice has one or more (instalments)."""
+
+    due_date: date
+    amount: Money
+    number: int = 0
+
+    def __attrs_post_init__(self) -> None:
+        _require_date("open item", "due_date", self.due_date)
+        _require_money("open item", "amount", self.amount)
+
+
+@attrs.frozen
+class Document:
+    """A supporting document (quote, order, delivery note, contract...) referenced by hash."""
+
+    kind: str
+    reference: str
+    sha256: str | None = None
+
+
+@attrs.frozen
+class Dispute:
+    """The debtor contests the invoice (or some of its items) from ``opened`` on."""
+
+    opened: date
+    reason: str = ""
+    resolved: date | None = None
+    items: frozenset[int] = attrs.field(default=frozenset(), converter=_ints)
+    """Instalment numbers concerned; empty means the whole invoice."""
+
+
+def _number_items(items: Iterable[OpenItem]) -> tuple[OpenItem, ...]:
+    items = tuple(items)
+    return tuple(
+        attrs.evolve(item, number=i) if item.number == 0 else item
+        for i, item in enumerate(items, start=1)
+    )
+
+
+@attrs.frozen
+class Invoice:
+    """An invoice with one or more open items (instalments).
+
+    Items are numbered from 1 in order; an item's key (`Invoice.item_key`) is the invoice id,
+    followed by ``#n`` when there are several.
+    """
+
+    id: str
+    debtor_id: str
+    issue_date: date
+    items: tuple[OpenItem, ...] = attrs.field(converter=_number_items)
+    number: str | None = None
+    documents: tuple[Document, ...] = attrs.field(default=(), converter=_documents)
+    disputes: tuple[Dispute, ...] = attrs.field(default=(), converter=_disputes)
+
+    def __attrs_post_init__(self) -> None:
+        _require_text("invoice", "id", self.id)
+        rec = f"invoice {self.id}"
+        _require_text(rec, "debtor_id", self.debtor_id)
+        _require_date(rec, "issue_date", self.issue_date)
+        if not self.items:
+            raise _fail(rec, "items", "an invoice needs at least one open item")
+        currencies = {item.amount.currency for item in self.items}
+        if len(currencies) > 1:
+            raise _fail(rec, "items", f"items mix currencies {sorted(currencies)}")
+        numbers = [item.number for item in self.items]
+        if len(set(numbers)) != len(numbers):
+            raise _fail(rec, "items", f"instalment numbers repeat: {numbers}")
+
+    @classmethod
+    def single(
+        cls, id: str, debtor_id: str, issue_date: date, due_date: date, amount: Money, **kw: object
+    ) -> Invoice:
+        """An invoice with one open item."""
+        return cls(id, debtor_id, issue_date, (OpenItem(due_date, amount),), **kw)  # type: ignore[arg-type]
+
+    @property
+    def currency(self) -> str:
+        return self.items[0].amount.currency
+
+    @property
+    def total(self) -> Money:
+        return sum((item.amount for item in self.items), Money.zero(self.currency))
+
+    @property
+    def label(self) -> str:
+        """The number printed on the invoice (falls back to the id)."""
+        return self.number or self.id
+
+    def item_key(self, item: OpenItem) -> str:
+        return self.id if len(self.items) == 1 else f"{self.id}#{item.number}"
+
+
+@attrs.frozen
+class CreditNote:
+    """A credit note: reduces what ``debtor_id`` owes, on ``invoice_id`` when given."""
+
+    id: str
+    debtor_id: str
+    date: date
+    amount: Money
+    invoice_id: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        _require_text("credit note", "id", self.id)
+        rec = f"credit note {self.id}"
+        _require_date(rec, "date", self.date)
+        _require_money(rec, "amount", self.amount)
+
+
+@attrs.frozen
+class Payment:
+    """Money received, by value date. ``reference`` is the remittance text or invoice id.
+
+    Allocation to open items: the invoice named by the reference first, then oldest due first.
+    """
+
+    id: str
+    debtor_id: str
+    date: date
+    amount: Money
+    reference: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        _require_text("payment", "id", self.id)
+        rec = f"payment {self.id}"
+        _require_date(rec, "date", self.date)
+        _require_money(rec, "amount", self.amount)

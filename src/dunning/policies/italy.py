@@ -1,0 +1,204 @@
+"""Italy: extrajudicial ("stragiudiziale") credit collection.
+
+The preset encodes the usual practice of Italian credit managers and collection firms for
+trade receivables:
+
+1. **Preavviso di scadenza** — a courtesy notice about 5 days before the due date (rolled back
+   onto a business day), by e-mail (or PEC, or SMS).
+2. **Primo sollecito** — a friendly reminder once the payment-in-transit grace is over (5
+   business days after the due date), with a new 10-day deadline.
+3. **Further solleciti** — every 15–20 days (``cadence_days``, rolled onto a business day),
+   each firmer and stating the honest consequence of not paying; at least 2 and at most 4
+   reminders in all (``reminders``).
+4. **Telefonata** — for business debtors, a phone call task once the last reminder's deadline
+   has passed.
+5. **Diffida e messa in mora** — the formal notice (art. 1219 c.c.), only over a channel that
+   proves delivery: PEC if the debtor has one (DPR 68/2005 gives it the value of a
+   raccomandata A/R), otherwise raccomandata A/R. A written demand that reaches the debtor
+   also interrupts limitation (art. 2943 co. 4 c.c.), which is why proof matters.
+6. **Affido** — hand-over to a collection agency (licensed under art. 115 TULPS) after the
+   formal notice's deadline, for balances worth it (``handover_min``).
+
+Variants:
+
+- **Consumers** get no phone-call step, a longer grace (7 business days), reminders by e-mail,
+  SMS or post, and the formal notice by raccomandata A/R unless they gave a PEC address
+  (consumers rarely have one). Statutory interest for them is the legal rate of art. 1284 c.c.,
+  not D.Lgs. 231/2002 (see the interest module).
+- **Public administrations** are written to only by PEC (every office has one, listed in
+  IndicePA), with a longer grace (10 business days: payments go through SIOPE+), no SMS and
+  no call; after the formal notice the file goes to a lawyer (an injunction, "decreto
+  ingiuntivo"), not to a collection agency.
+
+Cross-cutting rules for all three: act on Italian business days only; no reminder during the
+payment-in-transit grace; 7 extra days before the first reminder for good payers; the whole
+case pauses while an item is disputed; a promise to pay pauses until its date (plus 2 days) and
+a broken promise brings the next step forward; at least ``cadence_days`` between two written
+dunning contacts; at most 2 SMS in 30 days.
+
+Sources: c.c. art. 1219, 2943, 2945; D.Lgs. 231/2002 (as amended by D.Lgs. 192/2012);
+DPR 68/2005 (PEC); R.D. 773/1931 art. 115 (TULPS). See ``../shared/LEGAL.md``.
+"""
+
+from __future__ import annotations
+
+from ..calendars import Calendar
+from ..delays import after_due, after_previous, before_due
+from ..errors import PolicyError
+from ..guards import balance_at_least, debtor_kind
+from ..money import Money
+from ..policy import (
+    Policy,
+    PolicyLike,
+    Rule,
+    contact_caps,
+    good_payer_tolerance,
+    on_business_days,
+    pause_on_dispute,
+    promise_pause,
+    transit_grace,
+)
+from ..steps import Ladder, Routes, Step, agency, email, pec, phone, postal, sms
+
+__all__ = ["stragiudiziale"]
+
+_ORDINALS = ("primo", "secondo", "terzo", "quarto")
+
+
+def _reminders(count: int, cadence: Calendar, days: int, via: Routes, deadline: int) -> Ladder:
+    steps = []
+    for n in range(count):
+        delay = after_due(0) if n == 0 else after_previous(days).adjusted(cadence)
+        steps.append(
+            Step(
+                f"sollecito_{n + 1}",
+                "reminder",
+                via=via,
+                delay=delay,
+                template=f"it/sollecito_{_ORDINALS[n]}",
+                deadline_days=deadline,
+            )
+        )
+    return Ladder(tuple(steps))
+
+
+def stragiudiziale(
+    *,
+    reminders: int = 3,
+    cadence_days: int = 15,
+    notice_days_before: int = 5,
+    grace_days: int = 5,
+    consumer_grace_days: int = 7,
+    public_admin_grace_days: int = 10,
+    deadline_days: int = 10,
+    formal_notice_deadline_days: int = 15,
+    good_payer_extra_days: int = 7,
+    min_balance: Money | str = "10.00",
+    handover_min: Money | str = "250.00",
+    calendar: Calendar | None = None,
+) -> PolicyLike:
+    """The Italian extrajudicial collection sequence (see the module docstring).
+
+    ``reminders`` must be 2–4 and ``cadence_days`` 15–20, the range of Italian practice;
+    amounts may be given as `Money` or as a decimal string in euro.
+    """
+    if not 2 <= reminders <= 4:
+        raise PolicyError(f"stragiudiziale: reminders must be between 2 and 4, not {reminders}")
+    if not 15 <= cadence_days <= 20:
+        raise PolicyError(
+            f"stragiudiziale: cadence_days must be between 15 and 20, not {cadence_days}"
+        )
+    if not 1 <= notice_days_before <= 15:
+        raise PolicyError(
+            f"stragiudiziale: notice_days_before must be between 1 and 15, not {notice_days_before}"
+        )
+    cal = calendar or Calendar("IT")
+    floor = min_balance if isinstance(min_balance, Money) else Money(min_balance, "EUR")
+    handover = handover_min if isinstance(handover_min, Money) else Money(handover_min, "EUR")
+
+    def rules(grace: int) -> tuple[Rule, ...]:
+        return (
+            on_business_days(),
+            transit_grace(grace),
+            good_payer_tolerance(good_payer_extra_days),
+            pause_on_dispute(),
+            promise_pause(),
+            contact_caps(
+                min_days=cadence_days,
+                max_reminders=reminders,
+                per_channel=(("sms", 2, 30),),
+                kinds=("reminder", "formal_notice", "hand_over"),
+            ),
+        )
+
+    notice = Step(
+        "preavviso",
+        "notice",
+        via=email | pec | sms,
+        delay=before_due(notice_days_before).adjusted(cal, roll="back"),
+        template="it/preavviso",
+    )
+    formal = Step(
+        "diffida",
+        "formal_notice",
+        via=pec | postal("raccomandata_ar"),
+        template="it/diffida_messa_in_mora",
+        deadline_days=formal_notice_deadline_days,
+    )
+    handover_step = Step(
+        "affido",
+        "hand_over",
+        via=agency,
+        delay=after_previous(formal_notice_deadline_days + 5).adjusted(cal),
+        guard=balance_at_least(handover),
+        template="it/affido",
+    )
+
+    business = Policy(
+        Ladder((notice,))
+        >> _reminders(reminders, cal, cadence_days, email | pec | postal(), deadline_days)
+        >> Step(
+            "telefonata",
+            "call",
+            via=phone,
+            delay=after_previous(deadline_days + 1).adjusted(cal),
+            template="it/telefonata",
+        )
+        >> formal.at(after_previous(7).adjusted(cal))
+        >> handover_step,
+        rules=rules(grace_days),
+        name="italy.business",
+        min_balance=floor,
+        calendar=cal,
+    ).when(debtor_kind("business"))
+
+    consumer = Policy(
+        Ladder((notice.via_(email | sms),))
+        >> _reminders(reminders, cal, cadence_days, email | sms | postal(), deadline_days)
+        >> formal.at(after_previous(cadence_days).adjusted(cal))
+        >> handover_step,
+        rules=rules(consumer_grace_days),
+        name="italy.consumer",
+        min_balance=floor,
+        calendar=cal,
+    ).when(debtor_kind("consumer"))
+
+    public_admin = Policy(
+        Ladder((notice.via_(pec | email),))
+        >> _reminders(reminders, cal, cadence_days, pec | postal(), deadline_days)
+        >> formal.at(after_previous(cadence_days).adjusted(cal))
+        >> Step(
+            "affido_legale",
+            "hand_over",
+            via=agency,
+            delay=after_previous(formal_notice_deadline_days + 5).adjusted(cal),
+            guard=balance_at_least(handover),
+            template="it/affido_legale",
+        ),
+        rules=rules(public_admin_grace_days),
+        name="italy.public_admin",
+        min_balance=floor,
+        calendar=cal,
+    ).when(debtor_kind("public_admin"))
+
+    return business | consumer | public_admin
