@@ -123,7 +123,7 @@ def _waiting(case: Case, plans: Iterable[ItemPlan], on: date) -> Waiting:
         holds = [h.reason for h in first.active_holds(on)]
         step = first.step.name if first.step else "?"
         why = f"next: {step} for {first.item.key} on {when}"
-        if first.due_on is not None and first.due_on > on:
+        if first.due_on is not None and on < first.due_on < when:
             why += f" (due {first.due_on})"
         if holds:
             why += "; held: " + "; ".join(holds)
@@ -148,10 +148,12 @@ def _action(
     if route is None:
         return _wait(case, f"{step.name}: no usable channel ({'; '.join(skipped)})")
     climbing = {p.item.key for p in plans}
+    # A reminder lists every overdue item; a pre-due notice only the items it announces.
     listed = [
         i
         for i in case.actionable_items
-        if (not group or i.invoice_id == group) and (i.key in climbing or i.due_date < on)
+        if (not group or i.invoice_id == group)
+        and (i.key in climbing or (i.due_date < on and step.kind != "notice"))
     ]
     amount = sum((i.open for i in listed), Money.zero(case.currency))
     deadline = None

@@ -176,8 +176,8 @@ class Money:
     def allocate(self, ratios: Sequence[int | Decimal]) -> tuple[Money, ...]:
         """Split into parts proportional to ``ratios`` without losing or creating a cent.
 
-        The amount is first rounded to minor units; the remainder cents go to the first parts,
-        so the parts always add up exactly to the rounded amount.
+        The amount is first rounded to minor units; the remainder cents go to the parts with the
+        largest remainders (earlier parts first on ties), so the parts always add up exactly to the rounded amount.
         """
         if not ratios:
             raise ValueError("allocate needs at least one ratio")
@@ -191,13 +191,13 @@ class Money:
         cents = int(self.rounded().amount.scaleb(places))
         sign = -1 if cents < 0 else 1
         cents = abs(cents)
-        shares = [
-            int((Decimal(cents) * w / total).to_integral_value(rounding="ROUND_FLOOR"))
-            for w in weights
-        ]
-        remainder = cents - sum(shares)
-        for i in range(remainder):
-            shares[i % len(shares)] += 1
+        exact = [Decimal(cents) * w / total for w in weights]
+        shares = [int(x.to_integral_value(rounding="ROUND_FLOOR")) for x in exact]
+        # Largest remainder first (earlier parts win ties): each part is within a cent of its
+        # exact share and a zero ratio always gets zero.
+        order = sorted(range(len(shares)), key=lambda i: (-(exact[i] - shares[i]), i))
+        for i in order[: cents - sum(shares)]:
+            shares[i] += 1
         return tuple(Money(Decimal(sign * s).scaleb(-places), self.currency) for s in shares)
 
 

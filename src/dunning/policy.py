@@ -390,13 +390,13 @@ class promise_pause(Rule):  # noqa: N801
             )
 
         def one(plan: ItemPlan) -> ItemPlan:
-            if plan.step is None or plan.due_on is None or plan.due_on <= broke_on:
+            if plan.step is None or plan.due_on is None:
                 return plan
             last = plan.item.level_date
             if last is not None and last >= broke_on:
                 return plan
-            return attrs.evolve(plan, due_on=broke_on).note(
-                f"promise to pay by {broken.until} broken: escalating now"
+            return attrs.evolve(plan, due_on=min(plan.due_on, broke_on)).note(
+                f"promise to pay by {broken.until} broken: escalating"
             )
 
         return decision.map(one)

@@ -151,11 +151,6 @@ class Step:
                 f"step {self.name!r}: a formal notice needs proof of delivery, but "
                 f"{', '.join(weak)} gives none; use pec or postal('raccomandata_ar')"
             )
-        if self.kind == "notice" and self.delay.anchor == "due" and self.delay.days >= 0:
-            raise PolicyError(
-                f"step {self.name!r}: a pre-due notice must come before the due date, "
-                f"e.g. .at(before_due(5)), not {self.delay!r}"
-            )
         if self.deadline_days is not None and self.deadline_days < 0:
             raise PolicyError(f"step {self.name!r}: deadline_days must not be negative")
 
@@ -193,6 +188,12 @@ class Ladder:
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise PolicyError(f"step names must be unique in a ladder; repeated: {dupes}")
+        for step in self.steps:
+            if step.kind == "notice" and step.delay.anchor == "due" and step.delay.days >= 0:
+                raise PolicyError(
+                    f"step {step.name!r}: a pre-due notice must come before the due date, "
+                    f"e.g. .at(before_due(5)), not {step.delay!r}"
+                )
 
     def __rshift__(self, other: Step | Ladder) -> Ladder:
         extra = (other,) if isinstance(other, Step) else other.steps
