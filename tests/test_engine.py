@@ -6,7 +6,6 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from helpers import business, consumer, eur, invoice, portfolio
 
 import dunning
 from dunning import (
@@ -34,6 +33,7 @@ from dunning import (
     sms,
 )
 from dunning.policies import italy
+from helpers import business, consumer, eur, invoice, portfolio
 
 DUE = date(2026, 3, 10)
 

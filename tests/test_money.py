@@ -19,7 +19,7 @@ def test_accepts_str_int_decimal() -> None:
 
 @pytest.mark.parametrize("bad", [10.0, 0.1, True])
 def test_refuses_float_and_bool(bad: object) -> None:
-    with pytest.raises(TypeError, match="float|bool"):
+    with pytest.raises(TypeError, match=r"float|bool"):
         Money(bad, "EUR")  # type: ignore[arg-type]
 
 

@@ -115,7 +115,7 @@ def test_ladder_levels() -> None:
     ladder = Step("a", "reminder", via=email) >> Step("b", "reminder", via=email)
     assert ladder[1].name == "a"
     assert ladder.level_of("b") == 2
-    with pytest.raises(IndexError, match="outside"):
+    with pytest.raises(IndexError, match=r"outside"):
         ladder[3]
 
 
@@ -124,7 +124,7 @@ def test_preset_parameters_are_validated() -> None:
         italy.stragiudiziale(reminders=5)
     with pytest.raises(PolicyError, match="cadence_days must be between 15 and 20"):
         italy.stragiudiziale(cadence_days=10)
-    with pytest.raises(PolicyError, match="unknown policy preset 'italy.x'"):
+    with pytest.raises(PolicyError, match=r"unknown policy preset 'italy\.x'"):
         dunning.policies.load("italy.x")
     with pytest.raises(PolicyError, match="unexpected keyword"):
         dunning.policies.load("italy.stragiudiziale", remindrs=3)

@@ -176,8 +176,9 @@ class Money:
     def allocate(self, ratios: Sequence[int | Decimal]) -> tuple[Money, ...]:
         """Split into parts proportional to ``ratios`` without losing or creating a cent.
 
-        The amount is first rounded to minor units; the remainder cents go to the parts with the
-        largest remainders (earlier parts first on ties), so the parts always add up exactly to the rounded amount.
+        The amount is first rounded to minor units; the remainder cents go to the parts with
+        the largest remainders (earlier parts first on ties), so the parts always add up
+        exactly to the rounded amount.
         """
         if not ratios:
             raise ValueError("allocate needs at least one ratio")
