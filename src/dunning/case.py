@@ -50,6 +50,8 @@ class ItemState:
     open: Money
     level: int = 0
     level_date: date | None = None
+    climbs: tuple[tuple[date, int], ...] = ()
+    """Every (date, level) the item climbed to, oldest first."""
     disputed: bool = False
     written_off: bool = False
     paid_on: date | None = None
@@ -212,7 +214,18 @@ _WORD = re.compile(r"[A-Za-z0-9/_.-]+")
 class _Item:
     """Mutable working copy of an item during the fold."""
 
-    __slots__ = ("disputed", "inv", "level", "level_date", "n", "open", "paid_on", "state", "wo")
+    __slots__ = (
+        "climbs",
+        "disputed",
+        "inv",
+        "level",
+        "level_date",
+        "n",
+        "open",
+        "paid_on",
+        "state",
+        "wo",
+    )
 
     def __init__(self, inv: Invoice, state: ItemState) -> None:
         self.inv = inv
@@ -221,6 +234,7 @@ class _Item:
         self.open = state.amount
         self.level = 0
         self.level_date: date | None = None
+        self.climbs: list[tuple[date, int]] = []
         self.disputed = False
         self.wo = False
         self.paid_on: date | None = None
@@ -231,6 +245,7 @@ class _Item:
             open=self.open,
             level=self.level,
             level_date=self.level_date,
+            climbs=tuple(self.climbs),
             disputed=self.disputed,
             written_off=self.wo,
             paid_on=self.paid_on,
@@ -347,6 +362,7 @@ def fold(debtor: Debtor, currency: str, events: Iterable[Event], as_of: date) ->
                 if key in items and level > items[key].level:
                     items[key].level = level
                     items[key].level_date = event.date
+                    items[key].climbs.append((event.date, level))
             contacts.append(
                 Contact(event.date, event.key, event.step, event.level, event.kind, event.channel)
             )

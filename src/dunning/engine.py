@@ -122,19 +122,21 @@ def _waiting(case: Case, plans: Iterable[ItemPlan], on: date) -> Waiting:
         when, first = min(dated, key=lambda t: (t[0], t[1].item.key))
         holds = [h.reason for h in first.active_holds(on)]
         step = first.step.name if first.step else "?"
-        why = f"next: {step} for {first.item.key} on {when}"
+        why = f"next: {step} for {first.item.key}"
         if first.due_on is not None and on < first.due_on < when:
             why += f" (due {first.due_on})"
         if holds:
             why += "; held: " + "; ".join(holds)
         return _wait(case, why, when)
-    reasons = []
+    reasons: dict[str, list[str]] = {}
     for _, p in scheduled:
         if p.step is None:
-            reasons.append(f"{p.item.key}: {p.notes[-1] if p.notes else 'ladder complete'}")
+            reason = p.notes[-1] if p.notes else "ladder complete"
         else:
-            reasons.append(f"{p.item.key}: " + "; ".join(h.reason for h in p.active_holds(on)))
-    return _wait(case, "; ".join(sorted(set(reasons))) or "nothing to do")
+            reason = "; ".join(h.reason for h in p.active_holds(on))
+        reasons.setdefault(reason, []).append(p.item.key)
+    text = "; ".join(f"{reason} ({', '.join(keys)})" for reason, keys in sorted(reasons.items()))
+    return _wait(case, text or "nothing to do")
 
 
 def _action(

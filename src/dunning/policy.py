@@ -301,7 +301,8 @@ class transit_grace(Rule):  # noqa: N801
         def one(plan: ItemPlan) -> ItemPlan:
             if plan.step is None or plan.step.kind == "notice":
                 return plan
-            until = cal.add_business_days(plan.item.due_date, self.days) + timedelta(days=1)
+            # The first day allowed is the business day after the grace.
+            until = cal.add_business_days(plan.item.due_date, self.days + 1)
             if until > on:
                 return plan.hold(
                     until,
@@ -407,8 +408,8 @@ class contact_caps(Rule):  # noqa: N801
     """Caps on contacts.
 
     - ``min_days``: at least this many days between two dunning contacts (of ``kinds``);
-    - ``max_reminders``: once that many reminders were sent, remaining reminder steps are
-      passed over (the next step is the call or the formal notice);
+    - ``max_reminders``: once an item had that many reminders, its remaining reminder steps
+      are passed over (its next step is the call or the formal notice);
     - ``per_channel``: ``(channel, count, days)`` triples: at most ``count`` contacts on
       ``channel`` in any ``days`` days; a channel over its cap is not used.
     """
@@ -420,7 +421,7 @@ class contact_caps(Rule):  # noqa: N801
 
     def adjust(self, case: Case, on: date, decision: Decision, policy: Policy) -> Decision:
         last = case.last_contact(self.kinds)
-        sent = case.reminders_sent
+        reminder_levels = {n for n, s in enumerate(policy.ladder, 1) if s.kind == "reminder"}
         counts = {
             channel: (
                 count,
@@ -431,6 +432,7 @@ class contact_caps(Rule):  # noqa: N801
         full = frozenset(ch for ch, (cap, used) in counts.items() if used >= cap)
 
         def one(plan: ItemPlan) -> ItemPlan:
+            sent = sum(1 for _, level in plan.item.climbs if level in reminder_levels)
             if (
                 self.max_reminders is not None
                 and sent >= self.max_reminders

@@ -45,6 +45,12 @@ class Action:
     def currency(self) -> str:
         return self.amount.currency
 
+    @property
+    def leading_items(self) -> tuple[str, ...]:
+        """The items that reached this action's level (what a formal notice formally claims);
+        the other ``items`` are listed for information and keep their own, lower level."""
+        return tuple(key for key, level in self.levels if level == self.level)
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; ``amount`` is a decimal string beside ``currency``."""
         data: dict[str, Any] = to_data(self)
