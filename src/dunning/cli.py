@@ -1,0 +1,169 @@
+"""The ``dunning`` command: the daily run, explanations and simulations on a data folder.
+
+A folder holds ``dunning.toml``, ``debtors.csv``, ``invoices.csv``, ``payments.csv`` and
+optionally ``events.csv`` (see docs/data.md). What ``dunning run`` plans is appended to
+``FOLDER/.dunning/history.jsonl`` so a second run on the same day plans nothing new.
+This module is the edge: it is the only place that reads the clock (for a missing ``--as-of``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import TextIO
+
+from . import __version__, policies
+from .engine import explain, plan, simulate
+from .errors import DunningError
+from .events import ActionPlanned, Event
+from .history import append_events, read_events
+from .importers.folder import Folder, read_folder
+from .policy import PolicyLike
+from .proposal import Proposal
+
+__all__ = ["main"]
+
+HISTORY = Path(".dunning") / "history.jsonl"
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-07-15") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dunning",
+        description="Decide what to do today about each customer who owes money.",
+    )
+    parser.add_argument("--version", action="version", version=f"dunning {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="plan today's actions and record them")
+    run.add_argument("folder", type=Path, help="folder with dunning.toml and the CSV files")
+    run.add_argument("--as-of", type=_date, help="the day to plan for (default: today)")
+    run.add_argument("--json", action="store_true", help="print the actions as JSON")
+    run.add_argument("--dry-run", action="store_true", help="do not record what was planned")
+    run.add_argument("--per-invoice", action="store_true", help="one action per invoice")
+    run.add_argument("--why", action="store_true", help="print the reason for each action")
+    run.add_argument("--waiting", action="store_true", help="also list debtors with no action")
+
+    exp = sub.add_parser("explain", help="print a debtor's history and the reasoning")
+    exp.add_argument("folder", type=Path)
+    exp.add_argument("debtor_id")
+    exp.add_argument("--as-of", type=_date, help="default: the last recorded run, else today")
+
+    sim = sub.add_parser("simulate", help="replay the policy day by day and print the timeline")
+    sim.add_argument("folder", type=Path)
+    sim.add_argument("--from", dest="start", type=_date, required=True)
+    sim.add_argument("--to", dest="end", type=_date, required=True)
+    sim.add_argument("--json", action="store_true", help="print the actions as JSON")
+    sim.add_argument("--per-invoice", action="store_true", help="one action per invoice")
+    return parser
+
+
+def _load(folder: Path) -> tuple[Folder, PolicyLike, list[Event]]:
+    data = read_folder(folder)
+    policy = policies.load(data.policy.preset, **data.policy.kwargs())
+    return data, policy, read_events(folder / HISTORY)
+
+
+def _run(args: argparse.Namespace, out: TextIO) -> int:
+    data, policy, history = _load(args.folder)
+    as_of: date = args.as_of or date.today()
+    per_invoice = args.per_invoice or data.per_invoice
+    proposal = plan(data.portfolio, policy, as_of, history, per_invoice=per_invoice)
+    if args.json:
+        print(proposal.to_json(), file=out)
+    else:
+        _print_proposal(proposal, data, history, args, out)
+    if not args.dry_run:
+        append_events(args.folder / HISTORY, proposal.events())
+    return 0
+
+
+def _print_proposal(
+    proposal: Proposal, data: Folder, history: list[Event], args: argparse.Namespace, out: TextIO
+) -> None:
+    locale = data.portfolio.creditor.locale
+    as_of = proposal.as_of
+    if proposal.actions:
+        print(proposal.table(locale), file=out)
+        if args.why:
+            print(file=out)
+            for action in proposal:
+                print(f"{action.debtor_id} {action.step}: {action.why}", file=out)
+    else:
+        done = [e for e in history if isinstance(e, ActionPlanned) and e.date == as_of]
+        if done:
+            print(
+                f"Nothing new to plan for {as_of}: {len(done)} action(s) were already planned "
+                f"today (recorded in {args.folder / HISTORY}).",
+                file=out,
+            )
+        else:
+            print(f"Nothing to do on {as_of}.", file=out)
+    debtors = len({a.debtor_id for a in proposal})
+    print(
+        f"\n{len(proposal)} action(s) for {debtors} debtor(s) on {as_of}; "
+        f"{len(proposal.waiting)} case(s) waiting"
+        + ("" if args.waiting else " (--waiting shows why)")
+        + ("; dry run, nothing recorded." if args.dry_run else "."),
+        file=out,
+    )
+    if args.waiting:
+        for wait in proposal.waiting:
+            nxt = f" on {wait.next_date}" if wait.next_date else ""
+            print(f"  {wait.debtor_id}: {wait.why}{nxt}", file=out)
+
+
+def _explain(args: argparse.Namespace, out: TextIO) -> int:
+    data, policy, history = _load(args.folder)
+    runs = [e.date for e in history if isinstance(e, ActionPlanned)]
+    as_of: date = args.as_of or (max(runs) if runs else date.today())
+    text = explain(data.portfolio, policy, args.debtor_id, as_of, history).text()
+    print(text, file=out)
+    return 0
+
+
+def _simulate(args: argparse.Namespace, out: TextIO) -> int:
+    if args.end < args.start:
+        raise DunningError(f"--to {args.end} is before --from {args.start}")
+    data, policy, history = _load(args.folder)
+    before = [e for e in history if e.date < args.start]
+    per_invoice = args.per_invoice or data.per_invoice
+    timeline = simulate(
+        data.portfolio, policy, args.start, args.end, before, per_invoice=per_invoice
+    )
+    if args.json:
+        print(timeline.to_json(), file=out)
+        return 0
+    print(timeline.table(data.portfolio.creditor.locale), file=out)
+    kinds: dict[str, int] = {}
+    for action in timeline:
+        kinds[action.kind] = kinds.get(action.kind, 0) + 1
+    summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "no actions"
+    print(f"\n{args.start} to {args.end}: {summary}.", file=out)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 2 bad input)."""
+    args = _parser().parse_args(argv)
+    stream = out or sys.stdout
+    commands = {"run": _run, "explain": _explain, "simulate": _simulate}
+    try:
+        return commands[args.command](args, stream)
+    except (DunningError, FileNotFoundError, KeyError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"dunning: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,10 @@
+"""Importers: turn a creditor's files into a `dunning.portfolio.Portfolio`.
+
+`read_folder` reads the folder layout of ``dunning run`` (``dunning.toml`` and CSV files).
+"""
+
+from __future__ import annotations
+
+from .folder import Folder, PolicyConfig, read_folder
+
+__all__ = ["Folder", "PolicyConfig", "read_folder"]
