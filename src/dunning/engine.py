@@ -304,7 +304,9 @@ def _describe(event: Event) -> str:
         what = f"{event.step} (level {event.level}, {event.kind}) via {event.channel}"
         return f"{name} {what} for {', '.join(event.items)}"
     return f"{name} " + ", ".join(
-        f"{k}={v!r}" for k, v in fields.items() if v not in ((), "", None)
+        f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}"
+        for k, v in fields.items()
+        if v not in ((), "", None, frozenset())
     )
 
 
