@@ -481,8 +481,3 @@ class on_business_days(Rule):  # noqa: N801
             return decision
         nxt = cal.roll_forward(on)
         return decision.map(lambda p: p.hold(nxt, f"{on} is not a business day"))
-
-
-def rules_of(policy: PolicyLike) -> Iterable[Rule]:
-    for p in policy.all_policies:
-        yield from p.rules
