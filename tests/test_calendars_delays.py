@@ -93,3 +93,27 @@ def test_describe() -> None:
     assert before_due(5).describe() == "5 days before the due date"
     assert after_previous(15).describe() == "15 days after the previous step"
     assert after_due(3).in_business_days().describe() == "3 business days after the due date"
+
+
+def test_operations_apply_in_the_order_chained() -> None:
+    # "30 giorni fine mese + 10": 30 days, end of month, then 10 days
+    d = after_issue(30).end_of_month().plus(10)
+    assert d.from_dates(due=DUE, previous=None, issue=date(2026, 1, 15)) == date(2026, 3, 10)
+    other = after_issue(30).plus(10).end_of_month()
+    assert other.from_dates(due=DUE, previous=None, issue=date(2026, 1, 15)) == date(2026, 2, 28)
+    assert repr(d) == "after_issue(30).end_of_month().plus(10)"
+    assert d.describe() == "30 days after issue, end of month, then +10 days"
+    after = after_previous(10).adjusted(IT).plus_business_days(1, IT)
+    # Thu 30 April + 10 = Sunday 10 May -> Monday 11 May -> one business day later
+    assert after.from_dates(due=DUE, previous=date(2026, 4, 30), issue=ISSUE) == date(2026, 5, 12)
+
+
+def test_calendars_check_country_and_region() -> None:
+    with pytest.raises(PolicyError, match="no holiday calendar for country 'XX'"):
+        Calendar("XX")
+    with pytest.raises(PolicyError, match="IT has no region 'ZZ'"):
+        Calendar("IT", subdiv="ZZ")
+
+
+def test_describe_singular() -> None:
+    assert after_due(1).describe() == "1 day after the due date"

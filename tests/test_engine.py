@@ -242,7 +242,7 @@ def test_policy_override_by_name() -> None:
     gentle = Policy(Step("only", "reminder", via=email).at(after_due(30)), name="gentle")
     proposal = plan(pf, SIMPLE, DUE + timedelta(days=1), policies={"gentle": gentle})
     assert [a.debtor_id for a in proposal] == ["B2"]
-    with pytest.raises(KeyError, match="debtor B1, field 'policy': no policy named 'gentle'"):
+    with pytest.raises(dunning.PolicyError, match="debtor B1, field 'policy': no policy named"):
         plan(pf, SIMPLE, DUE + timedelta(days=1))
 
 
@@ -318,3 +318,49 @@ def test_payments_go_by_reference_then_oldest_first() -> None:
     later = over.case("B1", DUE + timedelta(days=10))
     assert [str(i.open) for i in later.items] == ["0.00 EUR", "70.00 EUR"]
     assert later.on_account == eur("0.00")
+
+
+def test_a_failed_delivery_is_planned_again_on_the_next_channel() -> None:
+    pf = portfolio([business()], [invoice("F1", "B1", DUE)])
+    t = simulate(pf, SIMPLE, DUE, DUE + timedelta(days=21))
+    final = t.actions[-1]
+    assert (final.step, final.channel) == ("final", "pec")
+    bounced = dunning.DeliveryFailed(
+        final.date + timedelta(days=1), "B1", final.key, "pec", "no-dest"
+    )
+    history = [*t.events, bounced]
+    case = pf.case("B1", final.date + timedelta(days=1), history)
+    assert case.item("F1").level == 3  # the formal notice did not happen
+    assert case.failed_routes == {("final", "pec")}
+    (again,) = plan(pf, SIMPLE, final.date + timedelta(days=1), history)
+    assert (again.step, again.channel, again.service) == ("final", "postal", "raccomandata_ar")
+    assert "pec: delivery failed before" in again.why
+    assert again.key != final.key
+
+
+def test_idempotency_keys_name_case_step_channel_and_day() -> None:
+    pf = portfolio([business()], [invoice("2026/0001", "B1", DUE)])
+    (action,) = plan(pf, SIMPLE, DUE + timedelta(days=1), per_invoice=True)
+    assert action.key == "B1|EUR|first|email|2026-03-11|2026/0001"
+
+
+@pytest.mark.parametrize(
+    "reference",
+    ["2026/0002", "Saldo fatt. 2026/0002.", "fattura n.2026/0002", "FT 2026/0002 del 10/02"],
+)
+def test_payment_references_in_remittance_text(reference: str) -> None:
+    pf = portfolio(
+        [business()],
+        [invoice("2026/0001", "B1", DUE, "100.00"), invoice("2026/0002", "B1", DUE, "100.00")],
+        [Payment("P1", "B1", DUE, eur("100.00"), reference)],
+    )
+    assert [str(i.open) for i in pf.case("B1", DUE).items] == ["100.00 EUR", "0.00 EUR"]
+
+
+def test_a_longer_number_is_not_a_reference() -> None:
+    pf = portfolio(
+        [business()],
+        [invoice("2026/0001", "B1", DUE, "100.00"), invoice("2026/0002", "B1", DUE, "100.00")],
+        [Payment("P1", "B1", DUE, eur("100.00"), "fattura 2026/00021")],
+    )
+    assert [str(i.open) for i in pf.case("B1", DUE).items] == ["0.00 EUR", "100.00 EUR"]

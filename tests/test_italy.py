@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from dunning import Debtor, Event, Portfolio, Timeline, plan, simulate
+from dunning import Debtor, Event, PolicyError, Portfolio, Timeline, plan, simulate
 from dunning.policies import italy
 from dunning.steps import PROVEN_POSTAL_SERVICES
 from helpers import business, consumer, eur, invoice, portfolio
@@ -181,3 +181,28 @@ def test_small_balances_are_not_handed_over() -> None:
     timeline = simulate(pf, italy.stragiudiziale(), date(2026, 3, 1), date(2026, 9, 30))
     assert timeline.actions[-1].step == "diffida"
     assert eur("120.00") == timeline.actions[-1].amount
+
+
+def test_the_call_comes_after_the_reminders_deadline() -> None:
+    policy = italy.stragiudiziale(reminders=2, cadence_days=20)
+    pf = portfolio([business("B1")], [invoice("F1", "B1", date(2026, 3, 31), "1500.00")])
+    timeline = simulate(pf, policy, date(2026, 3, 1), date(2026, 9, 30))
+    last = [a for a in timeline if a.kind == "reminder"][-1]
+    call = next(a for a in timeline if a.kind == "call")
+    assert last.deadline is not None
+    assert call.date > last.deadline
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [
+        ("grace_days", 40),
+        ("deadline_days", 0),
+        ("formal_notice_deadline_days", 0),
+        ("good_payer_extra_days", 31),
+        ("notice_days_before", 0),
+    ],
+)
+def test_every_parameter_is_checked_by_name(param: str, value: int) -> None:
+    with pytest.raises(PolicyError, match=rf"stragiudiziale: {param} must be between"):
+        italy.stragiudiziale(**{param: value})

@@ -128,3 +128,11 @@ def test_preset_parameters_are_validated() -> None:
         dunning.policies.load("italy.x")
     with pytest.raises(PolicyError, match="unexpected keyword"):
         dunning.policies.load("italy.stragiudiziale", remindrs=3)
+
+
+def test_plain_callables_combine_on_either_side() -> None:
+    def big(case: object, on: object) -> bool:
+        return True
+
+    assert isinstance(big & disputed(), all_of)
+    assert isinstance(disputed() | big, any_of)

@@ -33,6 +33,12 @@ def _public_holidays(country: str, subdiv: str | None, year: int) -> frozenset[d
     return frozenset(found.keys())
 
 
+@lru_cache(maxsize=1)
+def _supported() -> dict[str, list[str]]:
+    found: dict[str, list[str]] = holidays.list_supported_countries()
+    return found
+
+
 @attrs.frozen
 class Closure:
     """Days the creditor is closed, from ``start`` to ``end`` inclusive."""
@@ -69,6 +75,21 @@ class Calendar:
     subdiv: str | None = None
     closures: tuple[Closure, ...] = attrs.field(default=(), converter=_closures)
     weekend: frozenset[int] = attrs.field(default=frozenset({5, 6}), converter=_days)
+
+    def __attrs_post_init__(self) -> None:
+        if self.country is None:
+            if self.subdiv is not None:
+                raise PolicyError("a calendar with a region (subdiv) needs a country")
+            return
+        known = _supported()
+        if self.country not in known:
+            raise PolicyError(
+                f"no holiday calendar for country {self.country!r} "
+                "(use an ISO 3166 code such as 'IT', 'DE', 'FR')"
+            )
+        if self.subdiv is not None and self.subdiv not in known[self.country]:
+            regions = ", ".join(known[self.country]) or "none"
+            raise PolicyError(f"{self.country} has no region {self.subdiv!r}; known: {regions}")
 
     def __repr__(self) -> str:
         args = [repr(self.country)]

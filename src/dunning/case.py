@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 import attrs
 
@@ -20,6 +21,7 @@ from .events import (
     BlockSet,
     Closed,
     CreditNoteRegistered,
+    DeliveryFailed,
     DisputeOpened,
     DisputeResolved,
     Event,
@@ -115,6 +117,8 @@ class Case:
     closed: str | None = None
     handed_over: bool = False
     on_account: Money | None = None
+    failed_routes: frozenset[tuple[str, str]] = frozenset()
+    """(step, channel) pairs whose delivery failed: the step is planned again elsewhere."""
     invoiced: Money | None = None
     paid: Money | None = None
     credited: Money | None = None
@@ -208,9 +212,6 @@ def sort_events(events: Iterable[Event]) -> list[Event]:
     return sorted(events, key=lambda e: (e.date, e.priority))
 
 
-_WORD = re.compile(r"[A-Za-z0-9/_.-]+")
-
-
 class _Item:
     """Mutable working copy of an item during the fold."""
 
@@ -271,15 +272,21 @@ def _by_due(items: Iterable[_Item]) -> list[_Item]:
     return sorted(items, key=lambda i: (i.state.due_date, i.state.issue_date, i.state.key))
 
 
+@lru_cache(maxsize=4096)
+def _mention(label: str) -> re.Pattern[str]:
+    # the label, not glued to other letters or digits: "n.2026/0002." names 2026/0002,
+    # "2026/00021" does not
+    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(label)}(?![A-Za-z0-9])", re.IGNORECASE)
+
+
 def _referenced(reference: str | None, items: list[_Item]) -> list[_Item]:
-    if not reference:
+    """The items of the invoices that ``reference`` (remittance text) names."""
+    if not reference or not reference.strip():
         return []
-    text = reference.strip()
-    words = set(_WORD.findall(text))
     return [
         i
         for i in items
-        if text in (i.inv.id, i.inv.label) or i.inv.id in words or i.inv.label in words
+        if _mention(i.inv.id).search(reference) or _mention(i.inv.label).search(reference)
     ]
 
 
@@ -298,6 +305,9 @@ def fold(debtor: Debtor, currency: str, events: Iterable[Event], as_of: date) ->
     block: str | None = None
     closed: str | None = None
     handed_over = False
+    handed_over_by_event = False
+    undo: dict[str, dict[str, tuple[int, date | None, int]]] = {}
+    failed: set[tuple[str, str]] = set()
     on_account = invoiced = paid = credited = written_off = zero
     kept: list[Event] = []
 
@@ -358,16 +368,37 @@ def fold(debtor: Debtor, currency: str, events: Iterable[Event], as_of: date) ->
         elif isinstance(event, ActionPlanned):
             if event.amount.currency != currency:
                 continue
+            snapshot: dict[str, tuple[int, date | None, int]] = {}
             for key, level in event.levels:
                 if key in items and level > items[key].level:
+                    it = items[key]
+                    snapshot[key] = (it.level, it.level_date, len(it.climbs))
                     items[key].level = level
                     items[key].level_date = event.date
                     items[key].climbs.append((event.date, level))
             contacts.append(
                 Contact(event.date, event.key, event.step, event.level, event.kind, event.channel)
             )
+            undo[event.key] = snapshot
             if event.kind == "hand_over":
                 handed_over = True
+        elif isinstance(event, DeliveryFailed):
+            # The step did not happen: its items go back to where they were (unless they
+            # climbed since), the contact is void, and the channel is not used again for it.
+            done = [c for c in contacts if c.key == event.key]
+            if done:
+                contacts = [c for c in contacts if c.key != event.key]
+                failed.add((done[0].step, event.channel or done[0].channel))
+                for key, (level, level_date, n) in undo.pop(event.key, {}).items():
+                    it = items[key]
+                    if (
+                        it.climbs[n:]
+                        and it.climbs[n][0] == done[0].date
+                        and len(it.climbs) == n + 1
+                    ):
+                        it.level, it.level_date = level, level_date
+                        del it.climbs[n:]
+                handed_over = handed_over_by_event or any(c.kind == "hand_over" for c in contacts)
         elif isinstance(event, LevelReset):
             for item in items.values():
                 if not event.items or item.state.key in event.items:
@@ -385,7 +416,7 @@ def fold(debtor: Debtor, currency: str, events: Iterable[Event], as_of: date) ->
         elif isinstance(event, BlockLifted):
             block = None
         elif isinstance(event, HandedOver):
-            handed_over = True
+            handed_over = handed_over_by_event = True
         elif isinstance(event, WrittenOff):
             for item in items.values():
                 if (not event.items or item.state.key in event.items) and not item.wo:
@@ -407,6 +438,7 @@ def fold(debtor: Debtor, currency: str, events: Iterable[Event], as_of: date) ->
         closed=closed,
         handed_over=handed_over,
         on_account=on_account,
+        failed_routes=frozenset(failed),
         invoiced=invoiced,
         paid=paid,
         credited=credited,

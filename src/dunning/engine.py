@@ -16,6 +16,7 @@ from datetime import date, timedelta
 import attrs
 
 from .case import Case
+from .errors import PolicyError
 from .events import ActionPlanned, Event
 from .model import Debtor
 from .money import Money
@@ -28,17 +29,19 @@ __all__ = ["Explanation", "explain", "plan", "plan_case", "resolve_route", "simu
 
 
 def resolve_route(
-    routes: Routes, debtor: Debtor, excluded: Iterable[str] = ()
+    routes: Routes, debtor: Debtor, excluded: Mapping[str, str] | Iterable[str] = ()
 ) -> tuple[Route | None, tuple[str, ...]]:
     """The first route of ``routes`` the debtor can be reached on, and why others were not
-    used (opted out, no address, over a cap)."""
+    used (opted out, no address, excluded: ``excluded`` maps a channel to the reason)."""
     skipped: list[str] = []
-    blocked = set(excluded)
+    blocked = (
+        dict(excluded) if isinstance(excluded, Mapping) else dict.fromkeys(excluded, "excluded")
+    )
     for route in routes:
         if route.channel in debtor.opt_out:
             skipped.append(f"{route.channel}: debtor opted out")
         elif route.channel in blocked:
-            skipped.append(f"{route.channel}: over its cap")
+            skipped.append(f"{route.channel}: {blocked[route.channel]}")
         elif debtor.contact(route.channel) is None:
             skipped.append(f"{route.channel}: no address")
         else:
@@ -57,7 +60,7 @@ def _policy_for(
     if case.debtor.policy is not None:
         if case.debtor.policy not in policies:
             known = ", ".join(sorted(policies)) or "none given"
-            raise KeyError(
+            raise PolicyError(
                 f"debtor {case.debtor_id}, field 'policy': no policy named "
                 f"{case.debtor.policy!r} (known: {known})"
             )
@@ -145,7 +148,10 @@ def _action(
     top = max(plans, key=lambda p: (p.level, p.item.key))
     step = top.step
     assert step is not None  # ready plans have a step
-    excluded = frozenset().union(*(p.excluded for p in plans))
+    excluded = dict.fromkeys(frozenset().union(*(p.excluded for p in plans)), "over its cap")
+    for failed_step, channel in sorted(case.failed_routes):
+        if failed_step == step.name:
+            excluded[channel] = "delivery failed before"
     route, skipped = resolve_route(step.via, case.debtor, excluded)
     if route is None:
         return _wait(case, f"{step.name}: no usable channel ({'; '.join(skipped)})")
@@ -176,9 +182,8 @@ def _action(
     if not case.disputed:
         why.append("no dispute")
     why.append(f"via {route.describe()}" + (f" ({'; '.join(skipped)})" if skipped else ""))
-    key = f"{case.debtor_id}/{case.currency}/{step.name}/{on.isoformat()}"
-    if group:
-        key += f"/{group}"
+    parts = [case.debtor_id, case.currency, step.name, route.channel, on.isoformat()]
+    key = "|".join([*parts, group] if group else parts)
     return Action(
         date=on,
         debtor_id=case.debtor_id,

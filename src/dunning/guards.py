@@ -70,6 +70,12 @@ class Guard:
     def __or__(self, other: Guard) -> Guard:
         return any_of(*_flat(self, any_of), *_flat(_coerce(other), any_of))
 
+    def __rand__(self, other: Guard) -> Guard:
+        return _coerce(other) & self
+
+    def __ror__(self, other: Guard) -> Guard:
+        return _coerce(other) | self
+
     def __invert__(self) -> Guard:
         if isinstance(self, not_):
             return self.guard

@@ -25,7 +25,6 @@ from .delays import Delay, after_due
 from .errors import PolicyError
 from .guards import Guard
 from .model import ACTION_KINDS, CHANNELS, ActionKind
-from .money import Money
 
 __all__ = [
     "Ladder",
@@ -133,7 +132,6 @@ class Step:
     guard: Guard | None = None
     template: str | None = None
     deadline_days: int | None = None
-    fee: Money | None = None
 
     def __attrs_post_init__(self) -> None:
         if not self.name or not self.name.replace("_", "").isalnum():

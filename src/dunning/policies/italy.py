@@ -24,7 +24,7 @@ Variants:
 - **Consumers** get no phone-call step, a longer grace (7 business days), reminders by e-mail,
   SMS or post, and the formal notice by raccomandata A/R unless they gave a PEC address
   (consumers rarely have one). Statutory interest for them is the legal rate of art. 1284 c.c.,
-  not D.Lgs. 231/2002 (see the interest module).
+  not D.Lgs. 231/2002 (interest arrives in a later release).
 - **Public administrations** are written to only by PEC (every office has one, listed in
   IndicePA), with a longer grace (10 business days: payments go through SIOPE+), no SMS and
   no call; after the formal notice the file goes to a lawyer (an injunction, "decreto
@@ -108,10 +108,20 @@ def stragiudiziale(
         raise PolicyError(
             f"stragiudiziale: cadence_days must be between 15 and 20, not {cadence_days}"
         )
-    if not 1 <= notice_days_before <= 15:
-        raise PolicyError(
-            f"stragiudiziale: notice_days_before must be between 1 and 15, not {notice_days_before}"
-        )
+    ranges = {
+        "notice_days_before": (notice_days_before, 1, 15),
+        "grace_days": (grace_days, 0, 30),
+        "consumer_grace_days": (consumer_grace_days, 0, 30),
+        "public_admin_grace_days": (public_admin_grace_days, 0, 30),
+        "deadline_days": (deadline_days, 1, 60),
+        "formal_notice_deadline_days": (formal_notice_deadline_days, 1, 60),
+        "good_payer_extra_days": (good_payer_extra_days, 0, 30),
+    }
+    for name, (value, low, high) in ranges.items():
+        if not isinstance(value, int) or not low <= value <= high:
+            raise PolicyError(
+                f"stragiudiziale: {name} must be between {low} and {high}, not {value!r}"
+            )
     cal = calendar or Calendar("IT")
     floor = min_balance if isinstance(min_balance, Money) else Money(min_balance, "EUR")
     handover = handover_min if isinstance(handover_min, Money) else Money(handover_min, "EUR")
@@ -161,7 +171,8 @@ def stragiudiziale(
             "telefonata",
             "call",
             via=phone,
-            delay=after_previous(deadline_days + 1).adjusted(cal),
+            # the business day after the reminder's deadline (itself rolled to a business day)
+            delay=after_previous(deadline_days).adjusted(cal).plus_business_days(1, cal),
             template="it/telefonata",
         )
         >> formal.at(after_previous(7).adjusted(cal))
