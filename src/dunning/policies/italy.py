@@ -46,6 +46,7 @@ from ..calendars import Calendar
 from ..delays import after_due, after_previous, before_due
 from ..errors import PolicyError
 from ..guards import balance_at_least, debtor_kind
+from ..model import DebtorKind
 from ..money import Money
 from ..policy import (
     Policy,
@@ -126,8 +127,8 @@ def stragiudiziale(
     floor = min_balance if isinstance(min_balance, Money) else Money(min_balance, "EUR")
     handover = handover_min if isinstance(handover_min, Money) else Money(handover_min, "EUR")
 
-    def rules(grace: int) -> tuple[Rule, ...]:
-        return (
+    def variant(kind: DebtorKind, ladder: Ladder, grace: int) -> Policy:
+        rules: tuple[Rule, ...] = (
             on_business_days(),
             transit_grace(grace),
             good_payer_tolerance(good_payer_extra_days),
@@ -139,6 +140,9 @@ def stragiudiziale(
                 per_channel=(("sms", 2, 30),),
                 kinds=("reminder", "formal_notice", "hand_over"),
             ),
+        )
+        return Policy(ladder, rules, name=f"italy.{kind}", min_balance=floor, calendar=cal).when(
+            debtor_kind(kind)
         )
 
     notice = Step(
@@ -164,9 +168,13 @@ def stragiudiziale(
         template="it/affido",
     )
 
-    business = Policy(
+    def solleciti(via: Routes) -> Ladder:
+        return _reminders(reminders, cal, cadence_days, via, deadline_days)
+
+    business = variant(
+        "business",
         Ladder((notice,))
-        >> _reminders(reminders, cal, cadence_days, email | pec | postal(), deadline_days)
+        >> solleciti(email | pec | postal())
         >> Step(
             "telefonata",
             "call",
@@ -177,26 +185,20 @@ def stragiudiziale(
         )
         >> formal.at(after_previous(7).adjusted(cal))
         >> handover_step,
-        rules=rules(grace_days),
-        name="italy.business",
-        min_balance=floor,
-        calendar=cal,
-    ).when(debtor_kind("business"))
-
-    consumer = Policy(
+        grace_days,
+    )
+    consumer = variant(
+        "consumer",
         Ladder((notice.via_(email | sms),))
-        >> _reminders(reminders, cal, cadence_days, email | sms | postal(), deadline_days)
+        >> solleciti(email | sms | postal())
         >> formal.at(after_previous(cadence_days).adjusted(cal))
         >> handover_step,
-        rules=rules(consumer_grace_days),
-        name="italy.consumer",
-        min_balance=floor,
-        calendar=cal,
-    ).when(debtor_kind("consumer"))
-
-    public_admin = Policy(
+        consumer_grace_days,
+    )
+    public_admin = variant(
+        "public_admin",
         Ladder((notice.via_(pec | email),))
-        >> _reminders(reminders, cal, cadence_days, pec | postal(), deadline_days)
+        >> solleciti(pec | postal())
         >> formal.at(after_previous(cadence_days).adjusted(cal))
         >> Step(
             "affido_legale",
@@ -206,10 +208,7 @@ def stragiudiziale(
             guard=balance_at_least(handover),
             template="it/affido_legale",
         ),
-        rules=rules(public_admin_grace_days),
-        name="italy.public_admin",
-        min_balance=floor,
-        calendar=cal,
-    ).when(debtor_kind("public_admin"))
+        public_admin_grace_days,
+    )
 
     return business | consumer | public_admin
