@@ -7,11 +7,9 @@ balances are all derived, so the history alone is the evidence.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
 
 import attrs
 
@@ -272,22 +270,31 @@ def _by_due(items: Iterable[_Item]) -> list[_Item]:
     return sorted(items, key=lambda i: (i.state.due_date, i.state.issue_date, i.state.key))
 
 
-@lru_cache(maxsize=4096)
-def _mention(label: str) -> re.Pattern[str]:
-    # the label, not glued to other letters or digits: "n.2026/0002." names 2026/0002,
-    # "2026/00021" does not
-    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(label)}(?![A-Za-z0-9])", re.IGNORECASE)
+def _mentions(text: str, label: str) -> bool:
+    """Whether ``text`` (lower case) names ``label`` as a whole: "n.2026/0002." names
+    2026/0002, "2026/00021" does not."""
+    label = label.lower()
+    start = text.find(label)
+    while start >= 0:
+        end = start + len(label)
+        before = text[start - 1] if start else " "
+        after = text[end] if end < len(text) else " "
+        if not before.isalnum() and not after.isalnum():
+            return True
+        start = text.find(label, start + 1)
+    return False
 
 
 def _referenced(reference: str | None, items: list[_Item]) -> list[_Item]:
     """The items of the invoices that ``reference`` (remittance text) names."""
     if not reference or not reference.strip():
         return []
-    return [
-        i
-        for i in items
-        if _mention(i.inv.id).search(reference) or _mention(i.inv.label).search(reference)
-    ]
+    text = reference.lower()
+    named: dict[str, bool] = {}
+    for i in items:
+        if i.inv.id not in named:
+            named[i.inv.id] = _mentions(text, i.inv.id) or _mentions(text, i.inv.label)
+    return [i for i in items if named[i.inv.id]]
 
 
 def fold(debtor: Debtor, currency: str, events: Iterable[Event], as_of: date) -> Case:
