@@ -29,6 +29,10 @@ MODULES = [
     "dunning.importers",
     "dunning.history",
     "dunning.serialize",
+    "dunning.testing",
+    "dunning.testing.strategies",
+    "dunning.testing.invariants",
+    "dunning.testing.stateful",
 ]
 
 

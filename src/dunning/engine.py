@@ -110,7 +110,11 @@ def plan_case(
     actions: list[Action] = []
     waits: list[Waiting] = []
     for group, plans in sorted(groups.items()):
-        action = _action(case, chosen, plans, on, group)
+        # per invoice, the actions already planned in this run count towards channel caps
+        used_up = frozenset().union(
+            *(r.channels_used_up(case, on, [a.channel for a in actions]) for r in chosen.rules)
+        )
+        action = _action(case, chosen, plans, on, group, used_up)
         if isinstance(action, Waiting):
             waits.append(action)
         else:
@@ -143,12 +147,17 @@ def _waiting(case: Case, plans: Iterable[ItemPlan], on: date) -> Waiting:
 
 
 def _action(
-    case: Case, policy: Policy, plans: list[ItemPlan], on: date, group: str
+    case: Case,
+    policy: Policy,
+    plans: list[ItemPlan],
+    on: date,
+    group: str,
+    used_up: frozenset[str] = frozenset(),
 ) -> Action | Waiting:
     top = max(plans, key=lambda p: (p.level, p.item.key))
     step = top.step
     assert step is not None  # ready plans have a step
-    excluded = dict.fromkeys(frozenset().union(*(p.excluded for p in plans)), "over its cap")
+    excluded = dict.fromkeys(used_up.union(*(p.excluded for p in plans)), "over its cap")
     for failed_step, channel in sorted(case.failed_routes):
         if failed_step == step.name:
             excluded[channel] = "delivery failed before"

@@ -112,6 +112,11 @@ class Rule:
     def adjust(self, case: Case, on: date, decision: Decision, policy: Policy) -> Decision:
         raise NotImplementedError
 
+    def channels_used_up(self, case: Case, on: date, planned: Iterable[str]) -> frozenset[str]:
+        """Channels this rule forbids once ``planned`` (channels of actions already planned
+        for the case in this run, e.g. per invoice) are added. None by default."""
+        return frozenset()
+
 
 class PolicyLike:
     """Anything that decides: a `Policy` or a `first_of` combination."""
@@ -394,9 +399,11 @@ class promise_pause(Rule):  # noqa: N801
             if plan.step is None or plan.due_on is None:
                 return plan
             last = plan.item.level_date
-            if last is not None and last >= broke_on:
+            if plan.step.kind == "notice" or (last is not None and last >= broke_on):
                 return plan
-            return attrs.evolve(plan, due_on=min(plan.due_on, broke_on)).note(
+            # earlier than planned, but never before the item is overdue
+            sooner = max(min(plan.due_on, broke_on), plan.item.due_date + timedelta(days=1))
+            return attrs.evolve(plan, due_on=sooner).note(
                 f"promise to pay by {broken.until} broken: escalating"
             )
 
@@ -419,17 +426,21 @@ class contact_caps(Rule):  # noqa: N801
     per_channel: tuple[tuple[str, int, int], ...] = attrs.field(default=(), converter=_caps)
     kinds: tuple[str, ...] = attrs.field(default=DUNNING_KINDS, converter=_kinds)
 
+    def channels_used_up(self, case: Case, on: date, planned: Iterable[str]) -> frozenset[str]:
+        today = list(planned)
+        full = set()
+        for channel, count, days in self.per_channel:
+            used = sum(
+                1 for c in case.contacts if c.channel == channel and (on - c.date).days < days
+            )
+            if used + today.count(channel) >= count:
+                full.add(channel)
+        return frozenset(full)
+
     def adjust(self, case: Case, on: date, decision: Decision, policy: Policy) -> Decision:
         last = case.last_contact(self.kinds)
         reminder_levels = {n for n, s in enumerate(policy.ladder, 1) if s.kind == "reminder"}
-        counts = {
-            channel: (
-                count,
-                sum(1 for c in case.contacts if c.channel == channel and (on - c.date).days < days),
-            )
-            for channel, count, days in self.per_channel
-        }
-        full = frozenset(ch for ch, (cap, used) in counts.items() if used >= cap)
+        full = self.channels_used_up(case, on, ())
 
         def one(plan: ItemPlan) -> ItemPlan:
             sent = sum(1 for _, level in plan.item.climbs if level in reminder_levels)

@@ -1,0 +1,80 @@
+"""Test helpers for dunning and for anyone who writes a policy: hypothesis strategies, one
+checker per invariant of ``DESIGN.md``, and the stateful `CaseMachine`.
+
+Needs the ``testing`` extra (``pip install 'dunning[testing]'``). Run the checks on your own
+policy in one line:
+
+>>> from dunning.testing import run_case_machine
+>>> run_case_machine(my_policy)  # doctest: +SKIP
+
+or, in a unittest/pytest module, ``TestMyPolicy = case_machine_test(my_policy)``.
+"""
+
+from __future__ import annotations
+
+try:
+    import hypothesis as _hypothesis  # noqa: F401
+except ImportError as exc:  # pragma: no cover - exercised by a test that hides hypothesis
+    raise ImportError("dunning.testing needs hypothesis: pip install 'dunning[testing]'") from exc
+
+from .invariants import (
+    check_business_days,
+    check_contact_caps,
+    check_determinism,
+    check_disputes_blocks_opt_outs,
+    check_due_dates,
+    check_formal_notice,
+    check_levels_never_drop,
+    check_money_conserved,
+    check_no_burst,
+    check_nothing_due,
+    check_one_level_per_run,
+    check_run,
+    check_simulation,
+    level_sequences,
+    not_applicable,
+    reminders_of,
+)
+from .stateful import CaseMachine, case_machine_test, run_case_machine
+from .strategies import (
+    CREDITOR,
+    HISTORY_KINDS,
+    credit_notes,
+    debtors,
+    histories,
+    invoices,
+    money,
+    payments,
+    portfolios,
+)
+
+__all__ = [
+    "CREDITOR",
+    "HISTORY_KINDS",
+    "CaseMachine",
+    "case_machine_test",
+    "check_business_days",
+    "check_contact_caps",
+    "check_determinism",
+    "check_disputes_blocks_opt_outs",
+    "check_due_dates",
+    "check_formal_notice",
+    "check_levels_never_drop",
+    "check_money_conserved",
+    "check_no_burst",
+    "check_nothing_due",
+    "check_one_level_per_run",
+    "check_run",
+    "check_simulation",
+    "credit_notes",
+    "debtors",
+    "histories",
+    "invoices",
+    "level_sequences",
+    "money",
+    "not_applicable",
+    "payments",
+    "portfolios",
+    "reminders_of",
+    "run_case_machine",
+]
