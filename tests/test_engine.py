@@ -364,3 +364,26 @@ def test_a_longer_number_is_not_a_reference() -> None:
         [Payment("P1", "B1", DUE, eur("100.00"), "fattura 2026/00021")],
     )
     assert [str(i.open) for i in pf.case("B1", DUE).items] == ["0.00 EUR", "100.00 EUR"]
+
+
+def test_deadlines_follow_the_debtors_own_holidays() -> None:
+    from dunning import Calendar, PostalAddress
+
+    milan = PostalAddress(["Via Dante 1"], "20121", "Milano", "MI")
+    pf = portfolio(
+        [business("MI1", address=milan), business("BO1")],
+        [invoice("F1", "MI1", date(2026, 11, 20)), invoice("F2", "BO1", date(2026, 11, 20))],
+    )
+    deadline_on_7_december = Policy(
+        Step("first", "reminder", via=email, deadline_days=10).at(after_due(7)), name="p"
+    )
+    proposal = plan(pf, deadline_on_7_december, date(2026, 11, 27))
+    # 27 November + 10 = Monday 7 December: Sant'Ambrogio in Milan, then the Immaculate
+    # Conception on the 8th; an ordinary working day in Bologna.
+    assert {a.debtor_id: a.deadline for a in proposal} == {
+        "MI1": date(2026, 12, 9),
+        "BO1": date(2026, 12, 7),
+    }
+    assert Calendar.for_debtor("XX") is None
+    assert Calendar.for_debtor("IT", "ZZ") == Calendar("IT")
+    assert Calendar.for_debtor("DE", "BY") == Calendar("DE", subdiv="BY")

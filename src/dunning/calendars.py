@@ -119,6 +119,16 @@ class Calendar:
             )
         return NotImplemented
 
+    @classmethod
+    def for_debtor(cls, country: str | None, region: str | None = None) -> Calendar | None:
+        """The calendar of a debtor's country (and region, e.g. an Italian province, when the
+        holidays package knows it), or None when the country is unknown."""
+        known = _supported()
+        if not country or country not in known:
+            return None
+        subdiv = region if region and region in known[country] else None
+        return cls(country, subdiv=subdiv)
+
     def is_holiday(self, day: date) -> bool:
         if self.country is not None and day in _public_holidays(
             self.country, self.subdiv, day.year

@@ -175,7 +175,8 @@ def _action(
     amount = sum((i.open for i in listed), Money.zero(case.currency))
     deadline = None
     if step.deadline_days is not None:
-        deadline = policy.calendar.roll_forward(on + timedelta(days=step.deadline_days))
+        calendar = policy.deadline_calendar(case.debtor)
+        deadline = calendar.roll_forward(on + timedelta(days=step.deadline_days))
     item = top.item
     why = [f"level {top.level} {step.name} ({step.kind}) due {top.due_on}: {step.delay.describe()}"]
     if item.due_date < on:

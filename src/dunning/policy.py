@@ -23,6 +23,7 @@ from .calendars import Calendar
 from .case import Case, ItemState
 from .errors import PolicyError
 from .guards import Guard, Verdict, always
+from .model import Debtor
 from .money import Money
 from .steps import Ladder, Step
 
@@ -178,6 +179,15 @@ class Policy(PolicyLike):
     def __attrs_post_init__(self) -> None:
         if not len(self.ladder):
             raise PolicyError(f"policy {self.name!r} has an empty ladder")
+
+    def deadline_calendar(self, debtor: Debtor) -> Calendar:
+        """The business days that count for a deadline given to ``debtor``: the debtor's own
+        country and region (an Italian debtor in Milan keeps Sant'Ambrogio), falling back to
+        the policy's calendar. Company closures only move send dates, not the debtor's days."""
+        region = debtor.address.province if debtor.address else None
+        if debtor.country == self.calendar.country and not region:
+            return self.calendar
+        return Calendar.for_debtor(debtor.country, region) or self.calendar
 
     def when(self, guard: Guard) -> Policy:
         """This policy, only for cases where ``guard`` holds."""
