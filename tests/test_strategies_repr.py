@@ -78,6 +78,11 @@ def test_guard_operators_flatten() -> None:
         ).when(debtor_kind("business")),
         italy.stragiudiziale(),
         italy.stragiudiziale(reminders=4, cadence_days=20),
+        Policy(
+            Step("call", "call", via=dunning.phone),
+            rules=(dunning.call_limits(max_calls=7, days=7),),
+            contact_hours=dunning.ContactHours(datetime.time(9, 0), datetime.time(20, 0)),
+        ),
     ],
     ids=lambda v: type(v).__name__,
 )

@@ -18,7 +18,7 @@ The public API: the domain records, the policy building blocks, and the engine.
 
 from __future__ import annotations
 
-from .calendars import Calendar, Closure
+from .calendars import Calendar, Closure, ContactHours
 from .case import Case, ItemState
 from .delays import Delay, after_due, after_issue, after_previous, before_due
 from .engine import Explanation, explain, plan, simulate
@@ -75,6 +75,7 @@ from .policy import (
     ItemPlan,
     Policy,
     Rule,
+    call_limits,
     contact_caps,
     first_of,
     good_payer_tolerance,
@@ -98,6 +99,7 @@ __all__ = [
     "Case",
     "Closed",
     "Closure",
+    "ContactHours",
     "CreditNote",
     "CreditNoteRegistered",
     "Creditor",
@@ -153,6 +155,7 @@ __all__ = [
     "balance_at_least",
     "before_due",
     "blocked",
+    "call_limits",
     "contact_caps",
     "days_overdue_at_least",
     "debtor_kind",

@@ -13,15 +13,16 @@ datetime.date(2026, 12, 28)
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import attrs
 import holidays
 
 from .errors import PolicyError
 
-__all__ = ["Calendar", "Closure"]
+__all__ = ["Calendar", "Closure", "ContactHours"]
 
 
 @lru_cache(maxsize=256)
@@ -37,6 +38,42 @@ def _public_holidays(country: str, subdiv: str | None, year: int) -> frozenset[d
 def _supported() -> dict[str, list[str]]:
     found: dict[str, list[str]] = holidays.list_supported_countries()
     return found
+
+
+@attrs.frozen
+class ContactHours:
+    """When a debtor may be contacted, in the debtor's own time zone: from ``start`` to
+    ``end`` (default 08:00–21:00, the window of US Regulation F, 12 CFR 1006.6(b)(1)(i))."""
+
+    start: time = time(8, 0)
+    end: time = time(21, 0)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.start < self.end:
+            raise PolicyError(f"contact hours must start before they end: {self.start}-{self.end}")
+
+    def window(self, day: date, timezone: str) -> tuple[datetime, datetime]:
+        """The allowed window on ``day`` as aware datetimes in ``timezone``."""
+        zone = ZoneInfo(timezone)
+        return (
+            datetime.combine(day, self.start, tzinfo=zone),
+            datetime.combine(day, self.end, tzinfo=zone),
+        )
+
+    def allows(self, moment: datetime, timezone: str) -> bool:
+        """Whether an aware ``moment`` falls inside the window in ``timezone``."""
+        if moment.tzinfo is None:
+            raise ValueError("contact hours need an aware datetime (with a time zone)")
+        local = moment.astimezone(ZoneInfo(timezone))
+        return self.start <= local.time() < self.end
+
+    def next_allowed(self, moment: datetime, timezone: str) -> datetime:
+        """``moment`` if it is allowed, else the start of the next window (in ``timezone``)."""
+        if self.allows(moment, timezone):
+            return moment
+        local = moment.astimezone(ZoneInfo(timezone))
+        day = local.date() if local.time() < self.start else local.date() + timedelta(days=1)
+        return self.window(day, timezone)[0]
 
 
 @attrs.frozen

@@ -11,7 +11,7 @@ opted-out channels never used, and a case acted on today is not acted on again.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import attrs
 
@@ -192,6 +192,10 @@ def _action(
     if not case.disputed:
         why.append("no dispute")
     why.append(f"via {route.describe()}" + (f" ({'; '.join(skipped)})" if skipped else ""))
+    window: tuple[datetime | None, datetime | None] = (None, None)
+    if policy.contact_hours is not None and route.channel not in ("postal", "agency"):
+        window = policy.contact_hours.window(on, case.debtor.timezone)
+        why.append(f"between {window[0]:%H:%M} and {window[1]:%H:%M} {case.debtor.timezone}")
     parts = [case.debtor_id, case.currency, step.name, route.channel, on.isoformat()]
     key = "|".join([*parts, group] if group else parts)
     return Action(
@@ -210,6 +214,8 @@ def _action(
         policy=policy.name,
         key=key,
         levels=tuple(sorted((p.item.key, p.level) for p in plans)),
+        not_before=window[0],
+        not_after=window[1],
     )
 
 

@@ -131,7 +131,11 @@ class DeliveryFailed(Event):
 
 @attrs.frozen
 class DebtorReplied(Event):
+    """The debtor answered; ``channel`` ``"phone"`` records a telephone conversation (which
+    Regulation F's call limits count)."""
+
     note: str = ""
+    channel: str = ""
 
 
 @attrs.frozen

@@ -19,9 +19,10 @@ from typing import TypeVar
 
 import attrs
 
-from .calendars import Calendar
+from .calendars import Calendar, ContactHours
 from .case import Case, ItemState
 from .errors import PolicyError
+from .events import DebtorReplied
 from .guards import Guard, Verdict, always
 from .model import Debtor
 from .money import Money
@@ -34,6 +35,7 @@ __all__ = [
     "Policy",
     "PolicyLike",
     "Rule",
+    "call_limits",
     "contact_caps",
     "first_of",
     "good_payer_tolerance",
@@ -166,7 +168,9 @@ class Policy(PolicyLike):
 
     ``min_balance``: below it (undisputed open balance) nothing is done. ``calendar``: the
     business days used by deadlines and by rules that do not name their own. ``scope``: the
-    cases this policy is for (see `when`).
+    cases this policy is for (see `when`). ``contact_hours``: when set, every action to be
+    carried out at a time of day (all channels but post and agency) gets the allowed window in
+    the debtor's time zone (`Action.not_before`, `Action.not_after`).
     """
 
     ladder: Ladder = attrs.field(converter=_ladder)
@@ -175,6 +179,7 @@ class Policy(PolicyLike):
     scope: Guard = always()
     min_balance: Money | None = None
     calendar: Calendar = Calendar("IT")
+    contact_hours: ContactHours | None = None
 
     def __attrs_post_init__(self) -> None:
         if not len(self.ladder):
@@ -486,6 +491,42 @@ class contact_caps(Rule):  # noqa: N801
                         until, f"last contact {last.date} ({last.step}): {self.min_days} days apart"
                     )
             return plan
+
+        return decision.map(one)
+
+
+@attrs.frozen
+class call_limits(Rule):  # noqa: N801
+    """Limits on telephone calls, as in US Regulation F (12 CFR 1006.14(b)(2)): at most
+    ``max_calls`` calls in ``days`` consecutive days, and none within
+    ``after_conversation_days`` days after a telephone conversation (a `DebtorReplied` event
+    with ``channel="phone"``)."""
+
+    max_calls: int = 7
+    days: int = 7
+    after_conversation_days: int = 7
+
+    def adjust(self, case: Case, on: date, decision: Decision, policy: Policy) -> Decision:
+        calls = sorted(c.date for c in case.contacts if c.channel == "phone")
+        recent = [d for d in calls if (on - d).days < self.days]
+        holds: list[Hold] = []
+        if len(recent) >= self.max_calls:
+            free = recent[len(recent) - self.max_calls] + timedelta(days=self.days)
+            holds.append(Hold(free, f"{len(recent)} calls in {self.days} days"))
+        talks = [
+            e.date for e in case.events if isinstance(e, DebtorReplied) and e.channel == "phone"
+        ]
+        if talks:
+            free = max(talks) + timedelta(days=self.after_conversation_days + 1)
+            if free > on:
+                holds.append(Hold(free, f"telephone conversation on {max(talks)}"))
+        if not holds:
+            return decision
+
+        def one(plan: ItemPlan) -> ItemPlan:
+            if plan.step is None or all(r.channel != "phone" for r in plan.step.via):
+                return plan
+            return attrs.evolve(plan, holds=(*plan.holds, *holds))
 
         return decision.map(one)
 

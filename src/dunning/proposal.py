@@ -40,6 +40,10 @@ class Action:
     policy: str = ""
     key: str = ""
     levels: tuple[tuple[str, int], ...] = ()
+    not_before: dt.datetime | None = None
+    not_after: dt.datetime | None = None
+    """The window of the day the action may be carried out in (debtor's time zone), when the
+    policy sets `contact_hours`."""
 
     @property
     def currency(self) -> str:

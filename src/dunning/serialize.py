@@ -11,7 +11,7 @@ import sys
 import types
 import typing
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, TypeVar, Union, get_args, get_origin
 
@@ -35,7 +35,7 @@ def to_data(value: Any) -> Any:
     """A JSON-ready copy of ``value``."""
     if isinstance(value, Money):
         return {"amount": str(value.amount), "currency": value.currency}
-    if isinstance(value, date):
+    if isinstance(value, date | time):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
@@ -55,6 +55,8 @@ _NAMESPACE: dict[str, Any] = {
     **{n: getattr(_events, n) for n in _events.__all__},
     "Money": Money,
     "date": date,
+    "datetime": datetime,
+    "time": time,
     "Decimal": Decimal,
 }
 
@@ -83,6 +85,8 @@ def from_data(data: Any, kind: Any) -> Any:
         return frozenset(from_data(v, arg) for v in data)
     if kind is Money:
         return Money(data["amount"], data["currency"])
+    if kind is datetime:
+        return datetime.fromisoformat(data)
     if kind is date:
         return date.fromisoformat(data)
     if kind is Decimal:
