@@ -39,8 +39,20 @@ __all__ = [
     "sms",
 ]
 
-#: Postal services whose return receipt proves delivery.
-PROVEN_POSTAL_SERVICES = frozenset({"raccomandata_ar", "registered_ar", "einschreiben_rueckschein"})
+#: Postal services whose return receipt proves delivery: Italian raccomandata A/R, registered
+#: mail with advice of delivery, German Einschreiben Rückschein, French lettre recommandée avec
+#: avis de réception, Spanish burofax / certificado con acuse, US certified mail with return
+#: receipt.
+PROVEN_POSTAL_SERVICES = frozenset(
+    {
+        "raccomandata_ar",
+        "registered_ar",
+        "einschreiben_rueckschein",
+        "lrar",
+        "burofax",
+        "certified_rr",
+    }
+)
 
 
 @attrs.frozen(repr=False)

@@ -19,6 +19,7 @@ __all__ = ["PRESETS", "load"]
 #: Preset names accepted by `load` (and by ``dunning.toml``'s ``[policy] preset``).
 PRESETS: dict[str, str] = {
     "italy.stragiudiziale": "dunning.policies.italy:stragiudiziale",
+    "us.regulation_f": "dunning.policies.us:regulation_f",
 }
 
 
