@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
+import attrs
 import pytest
 
 import dunning
@@ -387,3 +388,41 @@ def test_deadlines_follow_the_debtors_own_holidays() -> None:
     assert Calendar.for_debtor("XX") is None
     assert Calendar.for_debtor("IT", "ZZ") == Calendar("IT")
     assert Calendar.for_debtor("DE", "BY") == Calendar("DE", subdiv="BY")
+
+
+def test_limitation_alerts_and_the_hurry_before_it() -> None:
+    from dunning import LimitationRules, before_limitation
+
+    # a retail sale to a consumer: 1 year (art. 2955 n. 5 c.c.)
+    rules = LimitationRules(by_tag={"negozio": "retail_consumer"})
+    policy = Policy(
+        Step("first", "reminder", via=email).at(after_due(1))
+        >> Step("second", "reminder", via=email).at(after_previous(60))
+        >> Step("final", "formal_notice", via=pec | postal("raccomandata_ar")).at(
+            after_previous(60)
+        ),
+        rules=[before_limitation(90)],
+        name="shop",
+        limitation=rules,
+        limitation_horizon_days=90,
+    )
+    pf = portfolio([consumer(tags={"negozio"})], [invoice("F1", "C1", date(2026, 1, 15))])
+    t = simulate(pf, policy, date(2026, 1, 1), date(2026, 12, 31))
+    assert [(a.step, a.date.isoformat()) for a in t] == [
+        ("first", "2026-01-16"),
+        ("second", "2026-03-17"),  # 60 days later
+        ("final", "2026-05-16"),
+    ]
+    quiet = Policy(policy.ladder, name="no-hurry", limitation=rules, limitation_horizon_days=90)
+    late = plan(pf, quiet, date(2026, 11, 1), t.events[:1])
+    assert [(a.item, a.kind, a.date) for a in late.alerts] == [
+        ("F1", "limitation", date(2027, 1, 15))
+    ]
+    assert "F1 runs out on 2027-01-15, in 75 days" in late.alerts[0].why
+    # with the rule, the next step comes at once when the horizon is reached
+    second = attrs.evolve(t.events[1], date=date(2026, 10, 25))
+    history = [t.events[0], second]
+    assert len(plan(pf, quiet, date(2026, 11, 2), history)) == 0  # final due 24 December
+    hurried = plan(pf, policy, date(2026, 11, 2), history)
+    assert [a.step for a in hurried] == ["final"]
+    assert "limitation: F1 runs out on 2027-01-15" in hurried[0].why

@@ -18,6 +18,7 @@ The public API: the domain records, the policy building blocks, and the engine.
 
 from __future__ import annotations
 
+from . import compensation, interest, limitation
 from .calendars import Calendar, Closure, ContactHours
 from .case import Case, ItemState
 from .delays import Delay, after_due, after_issue, after_previous, before_due
@@ -58,6 +59,7 @@ from .guards import (
     promise_broken,
     reminders_sent_at_least,
 )
+from .limitation import LimitationRules, limitation_within
 from .model import (
     CreditNote,
     Creditor,
@@ -75,6 +77,7 @@ from .policy import (
     ItemPlan,
     Policy,
     Rule,
+    before_limitation,
     call_limits,
     contact_caps,
     first_of,
@@ -85,7 +88,7 @@ from .policy import (
     transit_grace,
 )
 from .portfolio import Portfolio
-from .proposal import Action, Proposal, Timeline, Waiting
+from .proposal import Action, Alert, Proposal, Timeline, Waiting
 from .steps import Ladder, Route, Routes, Step, agency, email, pec, phone, postal, sms
 
 __version__ = "0.1.0.dev0"
@@ -93,6 +96,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "Action",
     "ActionPlanned",
+    "Alert",
     "BlockLifted",
     "BlockSet",
     "Calendar",
@@ -127,6 +131,7 @@ __all__ = [
     "ItemState",
     "Ladder",
     "LevelReset",
+    "LimitationRules",
     "MessageSent",
     "Money",
     "OpenItem",
@@ -154,8 +159,10 @@ __all__ = [
     "always",
     "balance_at_least",
     "before_due",
+    "before_limitation",
     "blocked",
     "call_limits",
+    "compensation",
     "contact_caps",
     "days_overdue_at_least",
     "debtor_kind",
@@ -166,6 +173,9 @@ __all__ = [
     "good_payer_tolerance",
     "has_contact",
     "has_tag",
+    "interest",
+    "limitation",
+    "limitation_within",
     "on_business_days",
     "pause_on_dispute",
     "pec",

@@ -116,6 +116,10 @@ def _print_proposal(
         + ("; dry run, nothing recorded." if args.dry_run else "."),
         file=out,
     )
+    if proposal.alerts:
+        print(f"\n{len(proposal.alerts)} alert(s):", file=out)
+        for alert in proposal.alerts:
+            print(f"  {alert.debtor_id} {alert.kind}: {alert.why}", file=out)
     if args.waiting:
         for wait in proposal.waiting:
             nxt = f" on {wait.next_date}" if wait.next_date else ""

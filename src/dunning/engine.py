@@ -18,11 +18,12 @@ import attrs
 from .case import Case
 from .errors import PolicyError
 from .events import ActionPlanned, Event
+from .limitation import items_near_limitation
 from .model import Debtor
 from .money import Money
 from .policy import ItemPlan, Policy, PolicyLike
 from .portfolio import Portfolio
-from .proposal import Action, Proposal, Timeline, Waiting
+from .proposal import Action, Alert, Proposal, Timeline, Waiting
 from .steps import Route, Routes
 
 __all__ = ["Explanation", "explain", "plan", "plan_case", "resolve_route", "simulate"]
@@ -236,11 +237,29 @@ def plan(
     """
     actions: list[Action] = []
     waiting: list[Waiting] = []
+    alerts: list[Alert] = []
     for case in portfolio.cases(as_of, history):
         a, w = plan_case(case, policy, as_of, per_invoice=per_invoice, policies=policies)
         actions.extend(a)
         waiting.extend(w)
-    return Proposal(as_of, tuple(actions), tuple(waiting))
+        alerts.extend(_alerts(case, policy, policies or {}, as_of))
+    return Proposal(as_of, tuple(actions), tuple(waiting), tuple(alerts))
+
+
+def _alerts(
+    case: Case, policy: PolicyLike, policies: Mapping[str, PolicyLike], on: date
+) -> list[Alert]:
+    """Items close to their limitation date, under the chosen policy's limitation rules."""
+    if not case.open_items or case.closed is not None:
+        return []
+    chosen, _ = _policy_for(case, policy, policies, on)
+    if chosen is None or chosen.limitation is None:
+        return []
+    near = items_near_limitation(case, on, chosen.limitation_horizon_days, chosen.limitation)
+    return [
+        Alert(case.debtor_id, case.currency, s.key, "limitation", s.runs_out, s.describe())
+        for s in near
+    ]
 
 
 def simulate(

@@ -103,6 +103,8 @@ class ActionPlanned(Event):
     levels: tuple[tuple[str, int], ...] = attrs.field(converter=_levels)
     amount: Money
     deadline: date | None = None
+    service: str | None = None
+    """The postal service used (``raccomandata_ar``...), when the channel is ``postal``."""
     priority = 4
 
 
@@ -111,6 +113,7 @@ class MessageSent(Event):
     key: str
     channel: str
     message_id: str = ""
+    priority = 5  # after the action it reports on, on the same day
 
 
 @attrs.frozen
@@ -120,6 +123,7 @@ class DeliveryConfirmed(Event):
     key: str
     channel: str
     evidence: str = ""
+    priority = 5
 
 
 @attrs.frozen
@@ -127,6 +131,7 @@ class DeliveryFailed(Event):
     key: str
     channel: str
     reason: str = ""
+    priority = 5
 
 
 @attrs.frozen

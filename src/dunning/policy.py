@@ -24,6 +24,7 @@ from .case import Case, ItemState
 from .errors import PolicyError
 from .events import DebtorReplied
 from .guards import Guard, Verdict, always
+from .limitation import LimitationRules, items_near_limitation
 from .model import Debtor
 from .money import Money
 from .steps import Ladder, Step
@@ -35,6 +36,7 @@ __all__ = [
     "Policy",
     "PolicyLike",
     "Rule",
+    "before_limitation",
     "call_limits",
     "contact_caps",
     "first_of",
@@ -170,7 +172,9 @@ class Policy(PolicyLike):
     business days used by deadlines and by rules that do not name their own. ``scope``: the
     cases this policy is for (see `when`). ``contact_hours``: when set, every action to be
     carried out at a time of day (all channels but post and agency) gets the allowed window in
-    the debtor's time zone (`Action.not_before`, `Action.not_after`).
+    the debtor's time zone (`Action.not_before`, `Action.not_after`). ``limitation``: the
+    limitation periods that apply; when set, the proposal warns (`Proposal.alerts`) about
+    items whose limitation runs out within ``limitation_horizon_days``.
     """
 
     ladder: Ladder = attrs.field(converter=_ladder)
@@ -180,6 +184,8 @@ class Policy(PolicyLike):
     min_balance: Money | None = None
     calendar: Calendar = Calendar("IT")
     contact_hours: ContactHours | None = None
+    limitation: LimitationRules | None = None
+    limitation_horizon_days: int = 180
 
     def __attrs_post_init__(self) -> None:
         if not len(self.ladder):
@@ -527,6 +533,33 @@ class call_limits(Rule):  # noqa: N801
             if plan.step is None or all(r.channel != "phone" for r in plan.step.via):
                 return plan
             return attrs.evolve(plan, holds=(*plan.holds, *holds))
+
+        return decision.map(one)
+
+
+@attrs.frozen
+class before_limitation(Rule):  # noqa: N801
+    """Hurry when limitation is near: an item whose limitation (the policy's ``limitation``
+    rules) runs out within ``days`` has its next step due at once. Spacing, pauses and the
+    one-level-per-run rule still hold, so the item reaches the formal notice — whose proven
+    delivery interrupts limitation (art. 2943 c.c.) — as fast as the policy allows."""
+
+    days: int = 180
+
+    def adjust(self, case: Case, on: date, decision: Decision, policy: Policy) -> Decision:
+        if policy.limitation is None:
+            return decision
+        near = {s.key: s for s in items_near_limitation(case, on, self.days, policy.limitation)}
+        if not near:
+            return decision
+
+        def one(plan: ItemPlan) -> ItemPlan:
+            status = near.get(plan.item.key)
+            if status is None or plan.step is None or plan.due_on is None:
+                return plan
+            floor = plan.item.due_date + timedelta(days=1)
+            sooner = plan.due_on if plan.step.kind == "notice" else max(min(plan.due_on, on), floor)
+            return attrs.evolve(plan, due_on=sooner).note(f"limitation: {status.describe()}")
 
         return decision.map(one)
 

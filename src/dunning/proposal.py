@@ -13,7 +13,7 @@ from .events import ActionPlanned, Event
 from .money import Money
 from .serialize import from_data, to_data
 
-__all__ = ["Action", "Proposal", "Timeline", "Waiting"]
+__all__ = ["Action", "Alert", "Proposal", "Timeline", "Waiting"]
 
 
 @attrs.frozen
@@ -87,7 +87,21 @@ class Action:
             levels=self.levels,
             amount=self.amount,
             deadline=self.deadline,
+            service=self.service,
         )
+
+
+@attrs.frozen
+class Alert:
+    """Something a person should know about a case, e.g. an item close to its limitation date
+    (``kind="limitation"``, ``date`` = the day it runs out)."""
+
+    debtor_id: str
+    currency: str
+    item: str
+    kind: str
+    date: dt.date
+    why: str
 
 
 @attrs.frozen
@@ -145,6 +159,7 @@ class Proposal:
     as_of: dt.date
     actions: tuple[Action, ...] = ()
     waiting: tuple[Waiting, ...] = ()
+    alerts: tuple[Alert, ...] = ()
 
     def __iter__(self) -> Iterator[Action]:
         return iter(self.actions)

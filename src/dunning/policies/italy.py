@@ -30,6 +30,11 @@ Variants:
   no call; after the formal notice the file goes to a lawyer (an injunction, "decreto
   ingiuntivo"), not to a collection agency.
 
+Limitation (prescrizione, art. 2946 ff. c.c.) is tracked with ``limitation`` (the Italian
+periods by default): the proposal warns about items within ``limitation_horizon_days`` of
+their limitation date, and their next step comes at once, so that the formal notice — whose
+proven delivery interrupts limitation — goes out in time.
+
 Cross-cutting rules for all three: act on Italian business days only; no reminder during the
 payment-in-transit grace; 7 extra days before the first reminder for good payers; the whole
 case pauses while an item is disputed; a promise to pay pauses until its date (plus 2 days) and
@@ -46,12 +51,14 @@ from ..calendars import Calendar
 from ..delays import after_due, after_previous, before_due
 from ..errors import PolicyError
 from ..guards import balance_at_least, debtor_kind
+from ..limitation import LimitationRules
 from ..model import DebtorKind
 from ..money import Money
 from ..policy import (
     Policy,
     PolicyLike,
     Rule,
+    before_limitation,
     contact_caps,
     good_payer_tolerance,
     on_business_days,
@@ -97,6 +104,8 @@ def stragiudiziale(
     min_balance: Money | str = "10.00",
     handover_min: Money | str = "250.00",
     calendar: Calendar | None = None,
+    limitation: LimitationRules | None = None,
+    limitation_horizon_days: int = 180,
 ) -> PolicyLike:
     """The Italian extrajudicial collection sequence (see the module docstring).
 
@@ -117,6 +126,7 @@ def stragiudiziale(
         "deadline_days": (deadline_days, 1, 60),
         "formal_notice_deadline_days": (formal_notice_deadline_days, 1, 60),
         "good_payer_extra_days": (good_payer_extra_days, 0, 30),
+        "limitation_horizon_days": (limitation_horizon_days, 0, 3650),
     }
     for name, (value, low, high) in ranges.items():
         if not isinstance(value, int) or not low <= value <= high:
@@ -130,6 +140,7 @@ def stragiudiziale(
     def variant(kind: DebtorKind, ladder: Ladder, grace: int) -> Policy:
         rules: tuple[Rule, ...] = (
             on_business_days(),
+            before_limitation(limitation_horizon_days),
             transit_grace(grace),
             good_payer_tolerance(good_payer_extra_days),
             pause_on_dispute(),
@@ -141,9 +152,15 @@ def stragiudiziale(
                 kinds=("reminder", "formal_notice", "hand_over"),
             ),
         )
-        return Policy(ladder, rules, name=f"italy.{kind}", min_balance=floor, calendar=cal).when(
-            debtor_kind(kind)
-        )
+        return Policy(
+            ladder,
+            rules,
+            name=f"italy.{kind}",
+            min_balance=floor,
+            calendar=cal,
+            limitation=limitation or LimitationRules(),
+            limitation_horizon_days=limitation_horizon_days,
+        ).when(debtor_kind(kind))
 
     notice = Step(
         "preavviso",
