@@ -24,6 +24,7 @@ from .case import Case, ItemState
 from .errors import PolicyError
 from .events import DebtorReplied
 from .guards import Guard, Verdict, always
+from .interest import REGIMES, get_regime, known_keys
 from .limitation import LimitationRules, items_near_limitation
 from .model import Debtor
 from .money import Money
@@ -174,7 +175,10 @@ class Policy(PolicyLike):
     carried out at a time of day (all channels but post and agency) gets the allowed window in
     the debtor's time zone (`Action.not_before`, `Action.not_after`). ``limitation``: the
     limitation periods that apply; when set, the proposal warns (`Proposal.alerts`) about
-    items whose limitation runs out within ``limitation_horizon_days``.
+    items whose limitation runs out within ``limitation_horizon_days``. ``interest``: the key of
+    the statutory interest regime that applies (see `dunning.interest`, e.g. ``"it-231"``);
+    ``fixed_compensation``: whether the fixed compensation per late invoice is claimed (EUR 40
+    under D.Lgs. 231/2002 and its EU siblings, GBP 40-100 in the UK; never from consumers).
     """
 
     ladder: Ladder = attrs.field(converter=_ladder)
@@ -186,10 +190,20 @@ class Policy(PolicyLike):
     contact_hours: ContactHours | None = None
     limitation: LimitationRules | None = None
     limitation_horizon_days: int = 180
+    interest: str | None = None
+    fixed_compensation: bool = False
 
     def __attrs_post_init__(self) -> None:
         if not len(self.ladder):
             raise PolicyError(f"policy {self.name!r} has an empty ladder")
+        if self.interest is not None and self.interest not in REGIMES:
+            try:
+                get_regime(self.interest)
+            except LookupError:
+                raise PolicyError(
+                    f"policy {self.name!r}, field 'interest': unknown regime {self.interest!r}; "
+                    f"known: {', '.join(known_keys())}"
+                ) from None
 
     def deadline_calendar(self, debtor: Debtor) -> Calendar:
         """The business days that count for a deadline given to ``debtor``: the debtor's own

@@ -160,6 +160,9 @@ def stragiudiziale(
             calendar=cal,
             limitation=limitation or LimitationRules(),
             limitation_horizon_days=limitation_horizon_days,
+            # D.Lgs. 231/2002 between businesses and with the PA; art. 1284 c.c. for consumers
+            interest="it-legal" if kind == "consumer" else "it-231",
+            fixed_compensation=kind != "consumer",
         ).when(debtor_kind(kind))
 
     notice = Step(
