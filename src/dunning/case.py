@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import attrs
 
+from .allocation import by_reference_then_oldest
 from .events import (
     ActionPlanned,
     BlockLifted,
@@ -238,6 +239,23 @@ class _Item:
         self.wo = False
         self.paid_on: date | None = None
 
+    # what allocation strategies look at (dunning.allocation.Payable)
+    @property
+    def invoice_id(self) -> str:
+        return self.inv.id
+
+    @property
+    def label(self) -> str:
+        return self.inv.label
+
+    @property
+    def due_date(self) -> date:
+        return self.state.due_date
+
+    @property
+    def key(self) -> str:
+        return self.state.key
+
     def freeze(self) -> ItemState:
         return attrs.evolve(
             self.state,
@@ -270,31 +288,7 @@ def _by_due(items: Iterable[_Item]) -> list[_Item]:
     return sorted(items, key=lambda i: (i.state.due_date, i.state.issue_date, i.state.key))
 
 
-def _mentions(text: str, label: str) -> bool:
-    """Whether ``text`` (lower case) names ``label`` as a whole: "n.2026/0002." names
-    2026/0002, "2026/00021" does not."""
-    label = label.lower()
-    start = text.find(label)
-    while start >= 0:
-        end = start + len(label)
-        before = text[start - 1] if start else " "
-        after = text[end] if end < len(text) else " "
-        if not before.isalnum() and not after.isalnum():
-            return True
-        start = text.find(label, start + 1)
-    return False
-
-
-def _referenced(reference: str | None, items: list[_Item]) -> list[_Item]:
-    """The items of the invoices that ``reference`` (remittance text) names."""
-    if not reference or not reference.strip():
-        return []
-    text = reference.lower()
-    named: dict[str, bool] = {}
-    for i in items:
-        if i.inv.id not in named:
-            named[i.inv.id] = _mentions(text, i.inv.id) or _mentions(text, i.inv.label)
-    return [i for i in items if named[i.inv.id]]
+_DEFAULT_ALLOCATION = by_reference_then_oldest()
 
 
 def fold(debtor: Debtor, currency: str, events: Iterable[Event], as_of: date) -> Case:
@@ -356,10 +350,8 @@ def fold(debtor: Debtor, currency: str, events: Iterable[Event], as_of: date) ->
             if amount.currency != currency:
                 continue
             track_promise(amount)
-            pool = _by_due(items.values())
-            referenced = _referenced(event.payment.reference, pool)
-            rest = _apply(amount, referenced, event.date)
-            rest = _apply(rest, [i for i in pool if not i.disputed], event.date)
+            order = _DEFAULT_ALLOCATION.order(list(items.values()), event.payment.reference)
+            rest = _apply(amount, order, event.date)
             paid = paid + (amount - rest)
             on_account = on_account + rest
         elif isinstance(event, CreditNoteRegistered):

@@ -1,0 +1,308 @@
+"""The statement of account: what a debtor owes on a date, item by item, with interest.
+
+`statement(portfolio, debtor_id, as_of, ...)` replays the debtor's invoices, credit notes and
+payments up to ``as_of`` with an allocation strategy (`dunning.allocation`) and computes, per
+open item, the statutory interest with its breakdown per rate period (`dunning.interest`) and
+the fixed compensation per late invoice (`dunning.compensation`). The result is one frozen
+object that reminders, formal notices and the agency's dossier read their figures from.
+
+Conventions:
+
+- Interest runs on the principal still open, from the day after the due date to ``as_of``
+  inclusive; principal paid or credited stops accruing from the day after its value date.
+- With `legal_order()` a payment pays, within an item, the compensation first, then the
+  interest accrued up to its value date, then principal (art. 1194 c.c., § 367 BGB); with the
+  other strategies it pays principal only and interest stays due.
+- The fixed compensation is due once per invoice paid late or still unpaid after its due date
+  (it is shown on the invoice's first late item); consumers never owe it.
+- Credit notes reduce principal (of their invoice first, then the oldest items).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+import attrs
+
+from .allocation import Allocation, by_reference_then_oldest
+from .case import sort_events
+from .compensation import fixed_compensation
+from .events import (
+    CreditNoteRegistered,
+    DisputeOpened,
+    DisputeResolved,
+    Event,
+    InvoiceRegistered,
+    PaymentReceived,
+    WrittenOff,
+)
+from .interest import InterestResult, Regime, compute, get_regime
+from .model import Debtor
+from .money import Money
+from .portfolio import Portfolio
+
+__all__ = ["Statement", "StatementLine", "statement"]
+
+
+@attrs.frozen
+class StatementLine:
+    """One open item (instalment) on the statement."""
+
+    key: str
+    invoice_id: str
+    label: str
+    issue_date: date
+    due_date: date
+    amount: Money
+    principal_open: Money
+    interest: InterestResult | None
+    interest_paid: Money
+    compensation: Money
+    compensation_paid: Money
+    disputed: bool
+    written_off: bool
+
+    @property
+    def interest_due(self) -> Money:
+        accrued = self.interest.amount if self.interest else self.amount * 0
+        return max(accrued - self.interest_paid, accrued * 0)
+
+    @property
+    def compensation_due(self) -> Money:
+        return max(self.compensation - self.compensation_paid, self.compensation * 0)
+
+    @property
+    def total_due(self) -> Money:
+        return self.principal_open + self.interest_due + self.compensation_due
+
+
+@attrs.frozen
+class Statement:
+    """Everything a debtor owes on ``as_of`` in one currency."""
+
+    debtor: Debtor
+    currency: str
+    as_of: date
+    regime: str | None
+    allocation: Allocation
+    lines: tuple[StatementLine, ...]
+    paid: Money
+    credited: Money
+    on_account: Money
+
+    def _sum(self, values: Iterable[Money]) -> Money:
+        return sum(values, Money.zero(self.currency))
+
+    @property
+    def open_lines(self) -> tuple[StatementLine, ...]:
+        """Lines with something still due (principal, interest or compensation)."""
+        return tuple(
+            line for line in self.lines if line.total_due.is_positive and not line.written_off
+        )
+
+    @property
+    def principal_due(self) -> Money:
+        return self._sum(line.principal_open for line in self.open_lines)
+
+    @property
+    def interest_due(self) -> Money:
+        return self._sum(line.interest_due for line in self.open_lines)
+
+    @property
+    def compensation_due(self) -> Money:
+        return self._sum(line.compensation_due for line in self.open_lines)
+
+    @property
+    def total_due(self) -> Money:
+        """Principal, interest and compensation still due, less money held on account."""
+        return self.principal_due + self.interest_due + self.compensation_due - self.on_account
+
+    def text(self) -> str:
+        """A plain-text statement, one line per open item."""
+        rows = [
+            f"Statement of account of {self.debtor.name} ({self.debtor.id}) as of {self.as_of}"
+            + (f", interest {self.regime}" if self.regime else "")
+        ]
+        for line in self.open_lines:
+            flag = " (disputed)" if line.disputed else ""
+            rows.append(
+                f"  {line.label:<14} due {line.due_date}  principal {line.principal_open!s:>14}"
+                f"  interest {line.interest_due!s:>12}  compensation {line.compensation_due!s:>10}"
+                + flag
+            )
+        rows.append(
+            f"  principal {self.principal_due}, interest {self.interest_due}, "
+            f"compensation {self.compensation_due}, on account {self.on_account}: "
+            f"total due {self.total_due}"
+        )
+        return "\n".join(rows)
+
+
+class _Line:
+    """Mutable working copy of an item while payments are replayed."""
+
+    def __init__(
+        self, invoice_id: str, label: str, key: str, issue: date, due: date, amount: Money
+    ) -> None:
+        self.invoice_id, self.label, self.key = invoice_id, label, key
+        self.issue_date, self.due_date, self.amount = issue, due, amount
+        self.open = amount
+        self.reductions: list[tuple[date, Money]] = []
+        self.interest_paid = amount * 0
+        self.compensation = amount * 0
+        self.compensation_paid = amount * 0
+        self.disputed = False
+        self.written_off = False
+
+    def reduce(self, on: date, amount: Money) -> Money:
+        part = amount.min(self.open)
+        if part.is_positive:
+            self.open = self.open - part
+            self.reductions.append((on, part))
+        return amount - part
+
+
+def statement(
+    portfolio: Portfolio,
+    debtor_id: str,
+    as_of: date,
+    *,
+    interest: str | Regime | None = None,
+    fixed_compensation_due: bool = False,
+    allocation: Allocation | None = None,
+    history: Iterable[Event] = (),
+    currency: str | None = None,
+) -> Statement:
+    """The statement of account of ``debtor_id`` on ``as_of``.
+
+    ``interest``: the regime (key or object) to compute statutory interest with, or None for
+    none. ``fixed_compensation_due``: whether to claim the fixed compensation per late invoice.
+    ``allocation``: how payments are imputed (default `by_reference_then_oldest`). A date the
+    regime's tables do not know raises `dunning.interest.UnknownRate`.
+    """
+    debtor = portfolio.debtor(debtor_id)
+    currencies = portfolio.currencies_of(debtor_id) or ["EUR"]
+    cur = currency or currencies[0]
+    zero = Money.zero(cur)
+    regime = get_regime(interest) if interest is not None else None
+    strategy = allocation or by_reference_then_oldest()
+    lines: dict[str, _Line] = {}
+    paid = credited = on_account = zero
+    events = portfolio.events_of(debtor_id) + [e for e in history if e.debtor_id == debtor_id]
+
+    def accrued(line: _Line, until: date) -> Money:
+        if regime is None:
+            return zero
+        return compute(line.amount, line.due_date, until, regime, payments=line.reductions).amount
+
+    def compensation_for(line: _Line, on: date) -> None:
+        if not fixed_compensation_due or regime is None or on <= line.due_date:
+            return
+        siblings = [x for x in lines.values() if x.invoice_id == line.invoice_id]
+        if any(x.compensation.is_positive for x in siblings):
+            return
+        total = sum((x.amount for x in siblings), zero)
+        fee = fixed_compensation(total, debtor_kind=debtor.kind, regime=regime)
+        if fee.currency == cur:
+            line.compensation = fee
+
+    def pay(amount: Money, order: list[_Line], on: date) -> Money:
+        for line in order:
+            if not amount.is_positive:
+                break
+            if line.written_off:
+                continue
+            if strategy.costs_first:
+                compensation_for(line, on)
+                part = amount.min(line.compensation - line.compensation_paid)
+                if part.is_positive:
+                    line.compensation_paid = line.compensation_paid + part
+                    amount = amount - part
+                owed = accrued(line, on) - line.interest_paid
+                part = amount.min(owed) if owed.is_positive else zero
+                if part.is_positive:
+                    line.interest_paid = line.interest_paid + part
+                    amount = amount - part
+            amount = line.reduce(on, amount)
+        return amount
+
+    for event in sort_events(events):
+        if event.date > as_of:
+            continue
+        if isinstance(event, InvoiceRegistered) and event.invoice.currency == cur:
+            inv = event.invoice
+            for item in inv.items:
+                key = inv.item_key(item)
+                lines[key] = _Line(
+                    inv.id, inv.label, key, inv.issue_date, item.due_date, item.amount
+                )
+            if on_account.is_positive:
+                new = sorted(
+                    (x for x in lines.values() if x.invoice_id == inv.id), key=lambda x: x.due_date
+                )
+                rest = pay(on_account, new, event.date)
+                paid, on_account = paid + (on_account - rest), rest
+        elif isinstance(event, PaymentReceived) and event.payment.amount.currency == cur:
+            amount = event.payment.amount
+            rest = pay(
+                amount, strategy.order(list(lines.values()), event.payment.reference), event.date
+            )
+            paid, on_account = paid + (amount - rest), on_account + rest
+        elif isinstance(event, CreditNoteRegistered) and event.credit_note.amount.currency == cur:
+            note = event.credit_note
+            ordered = sorted(
+                lines.values(), key=lambda x: (x.invoice_id != note.invoice_id, x.due_date, x.key)
+            )
+            rest = note.amount
+            for line in ordered:
+                if line.invoice_id == note.invoice_id or not line.disputed:
+                    rest = line.reduce(event.date, rest)
+            credited, on_account = credited + (note.amount - rest), on_account + rest
+        elif isinstance(event, DisputeOpened | DisputeResolved):
+            for line in lines.values():
+                if line.invoice_id == event.invoice_id:
+                    line.disputed = isinstance(event, DisputeOpened)
+        elif isinstance(event, WrittenOff):
+            for line in lines.values():
+                if not event.items or line.key in event.items:
+                    line.written_off = True
+
+    result_lines = []
+    for line in sorted(lines.values(), key=lambda x: (x.due_date, x.key)):
+        # the compensation is due for a late invoice, paid since or not
+        settled = line.reductions[-1][0] if line.reductions and not line.open.is_positive else as_of
+        compensation_for(line, settled)
+        result = (
+            compute(line.amount, line.due_date, as_of, regime, payments=line.reductions)
+            if regime is not None
+            else None
+        )
+        result_lines.append(
+            StatementLine(
+                key=line.key,
+                invoice_id=line.invoice_id,
+                label=line.label,
+                issue_date=line.issue_date,
+                due_date=line.due_date,
+                amount=line.amount,
+                principal_open=line.open,
+                interest=result,
+                interest_paid=line.interest_paid,
+                compensation=line.compensation,
+                compensation_paid=line.compensation_paid,
+                disputed=line.disputed,
+                written_off=line.written_off,
+            )
+        )
+    return Statement(
+        debtor=debtor,
+        currency=cur,
+        as_of=as_of,
+        regime=regime.key if regime is not None else None,
+        allocation=strategy,
+        lines=tuple(result_lines),
+        paid=paid,
+        credited=credited,
+        on_account=on_account,
+    )
