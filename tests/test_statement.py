@@ -153,3 +153,16 @@ def test_money_is_conserved_under_every_allocation(
     assert not principal_paid.amount < 0
     if not isinstance(allocation, legal_order):
         assert costs_and_interest == zero
+
+
+def test_the_policy_chooses_regime_compensation_and_allocation() -> None:
+    from dunning.policies import italy
+    from dunning.statement import statement_for
+
+    pf = late_payer(Payment("P1", "B1", date(2025, 6, 30), eur("500.00"), "F1"))
+    s = statement_for(pf, italy.stragiudiziale(), "B1", AS_OF)
+    assert (s.regime, s.allocation) == ("it-231", legal_order())
+    assert s.total_due == eur("582.33")  # as in the legal-order example above
+    shop = portfolio([consumer()], [invoice("F1", "C1", DUE, "1000.00", issued=date(2025, 3, 1))])
+    c = statement_for(shop, italy.stragiudiziale(), "C1", AS_OF)
+    assert (c.regime, c.compensation_due, c.interest_due) == ("it-legal", eur("0.00"), eur("10.03"))

@@ -19,6 +19,7 @@ The public API: the domain records, the policy building blocks, and the engine.
 from __future__ import annotations
 
 from . import compensation, interest, limitation
+from .allocation import Allocation, by_reference_then_oldest, legal_order, oldest_first
 from .calendars import Calendar, Closure, ContactHours
 from .case import Case, ItemState
 from .delays import Delay, after_due, after_issue, after_previous, before_due
@@ -97,6 +98,7 @@ __all__ = [
     "Action",
     "ActionPlanned",
     "Alert",
+    "Allocation",
     "BlockLifted",
     "BlockSet",
     "Calendar",
@@ -161,6 +163,7 @@ __all__ = [
     "before_due",
     "before_limitation",
     "blocked",
+    "by_reference_then_oldest",
     "call_limits",
     "compensation",
     "contact_caps",
@@ -174,8 +177,10 @@ __all__ = [
     "has_contact",
     "has_tag",
     "interest",
+    "legal_order",
     "limitation",
     "limitation_within",
+    "oldest_first",
     "on_business_days",
     "pause_on_dispute",
     "pec",

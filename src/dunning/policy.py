@@ -19,6 +19,7 @@ from typing import TypeVar
 
 import attrs
 
+from .allocation import Allocation, by_reference_then_oldest
 from .calendars import Calendar, ContactHours
 from .case import Case, ItemState
 from .errors import PolicyError
@@ -179,6 +180,7 @@ class Policy(PolicyLike):
     the statutory interest regime that applies (see `dunning.interest`, e.g. ``"it-231"``);
     ``fixed_compensation``: whether the fixed compensation per late invoice is claimed (EUR 40
     under D.Lgs. 231/2002 and its EU siblings, GBP 40-100 in the UK; never from consumers).
+    ``allocation``: how the statement of account imputes payments (`dunning.allocation`).
     """
 
     ladder: Ladder = attrs.field(converter=_ladder)
@@ -192,6 +194,7 @@ class Policy(PolicyLike):
     limitation_horizon_days: int = 180
     interest: str | None = None
     fixed_compensation: bool = False
+    allocation: Allocation = by_reference_then_oldest()
 
     def __attrs_post_init__(self) -> None:
         if not len(self.ladder):

@@ -28,6 +28,7 @@ import attrs
 from .allocation import Allocation, by_reference_then_oldest
 from .case import sort_events
 from .compensation import fixed_compensation
+from .errors import PolicyError
 from .events import (
     CreditNoteRegistered,
     DisputeOpened,
@@ -40,9 +41,10 @@ from .events import (
 from .interest import InterestResult, Regime, compute, get_regime
 from .model import Debtor
 from .money import Money
+from .policy import PolicyLike
 from .portfolio import Portfolio
 
-__all__ = ["Statement", "StatementLine", "statement"]
+__all__ = ["Statement", "StatementLine", "statement", "statement_for"]
 
 
 @attrs.frozen
@@ -137,6 +139,33 @@ class Statement:
             f"total due {self.total_due}"
         )
         return "\n".join(rows)
+
+
+def statement_for(
+    portfolio: Portfolio,
+    policy: PolicyLike,
+    debtor_id: str,
+    as_of: date,
+    history: Iterable[Event] = (),
+) -> Statement:
+    """The statement of ``debtor_id`` with the interest regime, fixed compensation and
+    allocation of the policy that applies to the debtor's case."""
+    case = portfolio.case(debtor_id, as_of, history)
+    chosen = policy.policy_for(case, as_of)
+    if chosen is None:
+        raise PolicyError(
+            f"no policy applies to debtor {debtor_id}: {policy.accepts(case, as_of).reason}"
+        )
+    return statement(
+        portfolio,
+        debtor_id,
+        as_of,
+        interest=chosen.interest,
+        fixed_compensation_due=chosen.fixed_compensation,
+        allocation=chosen.allocation,
+        history=history,
+        currency=case.currency,
+    )
 
 
 class _Line:

@@ -47,6 +47,7 @@ DPR 68/2005 (PEC); R.D. 773/1931 art. 115 (TULPS). See ``../shared/LEGAL.md``.
 
 from __future__ import annotations
 
+from ..allocation import legal_order
 from ..calendars import Calendar
 from ..delays import after_due, after_previous, before_due
 from ..errors import PolicyError
@@ -163,6 +164,7 @@ def stragiudiziale(
             # D.Lgs. 231/2002 between businesses and with the PA; art. 1284 c.c. for consumers
             interest="it-legal" if kind == "consumer" else "it-231",
             fixed_compensation=kind != "consumer",
+            allocation=legal_order(),  # art. 1193-1194 c.c.
         ).when(debtor_kind(kind))
 
     notice = Step(
