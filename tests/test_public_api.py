@@ -35,6 +35,11 @@ MODULES = [
     "dunning.compensation",
     "dunning.limitation",
     "dunning.policies.us",
+    "dunning.policies.eu",
+    "dunning.policies.de",
+    "dunning.policies.fr",
+    "dunning.policies.es",
+    "dunning.policies.uk",
     "dunning.testing",
     "dunning.testing.strategies",
     "dunning.testing.invariants",
@@ -111,3 +116,13 @@ def test_records_are_frozen() -> None:
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         debtor.name = "Bianchi"  # type: ignore[misc]
     assert attrs.evolve(debtor, name="Bianchi").name == "Bianchi"
+
+
+def test_every_preset_loads_by_name_and_is_a_module_attribute() -> None:
+    import dunning.policies as presets
+
+    for name in ["italy", "us", "eu", "de", "fr", "es", "uk"]:
+        assert isinstance(getattr(presets, name), types.ModuleType)
+    for key in presets.PRESETS:
+        kwargs = {"country": "IT"} if key.startswith("eu.") else {}
+        assert presets.load(key, **kwargs).all_policies

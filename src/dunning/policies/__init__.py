@@ -13,13 +13,19 @@ from typing import Any
 
 from ..errors import PolicyError
 from ..policy import PolicyLike
+from . import de, es, eu, fr, italy, uk, us
 
-__all__ = ["PRESETS", "load"]
+__all__ = ["PRESETS", "de", "es", "eu", "fr", "italy", "load", "uk", "us"]
 
 #: Preset names accepted by `load` (and by ``dunning.toml``'s ``[policy] preset``).
 PRESETS: dict[str, str] = {
     "italy.stragiudiziale": "dunning.policies.italy:stragiudiziale",
     "us.regulation_f": "dunning.policies.us:regulation_f",
+    "eu.directive_2011_7": "dunning.policies.eu:directive_2011_7",
+    "de.mahnwesen": "dunning.policies.de:mahnwesen",
+    "fr.recouvrement_amiable": "dunning.policies.fr:recouvrement_amiable",
+    "es.reclamacion_extrajudicial": "dunning.policies.es:reclamacion_extrajudicial",
+    "uk.late_payment": "dunning.policies.uk:late_payment",
 }
 
 

@@ -1,0 +1,161 @@
+"""Spain: reclamación extrajudicial (out-of-court claim) before the monitorio.
+
+The law:
+
+- **Commercial transactions** (Ley 3/2004, de 29 de diciembre, de medidas de lucha contra la
+  morosidad en las operaciones comerciales, transposing Directive 2011/7/EU): between
+  businesses and between businesses and the public administration (art. 3); payment within 30
+  days, at most 60 by agreement (art. 4); interest due **without any reminder** from the day
+  after the due date (art. 5) at the ECB rate + 8 points published each semester in the BOE
+  (art. 7), ``interest="es-3-2004"``; and EUR 40 for recovery costs per invoice (art. 8),
+  ``fixed_compensation=True``. The public administration pays late interest under the same
+  Ley 3/2004 (Ley 9/2017 de Contratos del Sector Público, art. 198.4), so it follows the
+  business policy.
+- **Consumers**: Ley 3/2004 excludes them (art. 3.2); interest is the interés legal del dinero
+  after a demand (art. 1100 and 1108 Código Civil), for which there is no regime key yet
+  (``interest=None``); never the EUR 40.
+- **Requerimiento de pago**: the creditor's extrajudicial claim interrupts limitation
+  (art. 1973 Código Civil) and puts the debtor in mora (art. 1100 CC) — hence the **burofax
+  con acuse de recibo y certificación de contenido** (``postal("burofax")``), which proves
+  both receipt and content; its use is common practice, not a legal requirement. A prior
+  requerimiento is also required before a consumer's debt is reported to a credit file
+  (Ley Orgánica 3/2018, art. 20.1).
+
+The sequence (common practice): ``recordatorios`` reminders ``cadence_days`` apart after a
+payment-in-transit grace; the requerimiento by burofax with ``requerimiento_days`` to pay;
+then hand-over to a collection agency (``agencia``) or to a lawyer for a proceso monitorio
+(art. 812 ff. Ley de Enjuiciamiento Civil) for balances of at least ``handover_min``.
+
+Business days follow ``Calendar("ES")`` (pass ``subdiv`` for a comunidad autónoma).
+Limitation: 5 years for personal actions (art. 1964.2 CC, as amended by Ley 42/2015) — pass
+``limitation`` with the Spanish periods to be warned before they run out.
+
+Sources: Ley 3/2004 art. 3-8; Código Civil 1100, 1108, 1964, 1973; Ley 9/2017 art. 198;
+LEC 812 ff. See ``../shared/LEGAL.md``.
+"""
+
+from __future__ import annotations
+
+from ..calendars import Calendar
+from ..delays import after_due, after_previous
+from ..errors import PolicyError
+from ..guards import balance_at_least, debtor_kind
+from ..limitation import LimitationRules
+from ..money import Money
+from ..policy import (
+    Policy,
+    PolicyLike,
+    Rule,
+    before_limitation,
+    contact_caps,
+    good_payer_tolerance,
+    on_business_days,
+    pause_on_dispute,
+    promise_pause,
+    transit_grace,
+)
+from ..steps import Ladder, Step, agency, email, postal
+
+__all__ = ["reclamacion_extrajudicial"]
+
+
+def reclamacion_extrajudicial(
+    *,
+    recordatorios: int = 2,
+    cadence_days: int = 15,
+    grace_days: int = 5,
+    consumer_grace_days: int = 7,
+    deadline_days: int = 10,
+    requerimiento_days: int = 10,
+    good_payer_extra_days: int = 7,
+    min_balance: Money | str = "10.00",
+    handover_min: Money | str = "150.00",
+    calendar: Calendar | None = None,
+    limitation: LimitationRules | None = None,
+    limitation_horizon_days: int = 180,
+) -> PolicyLike:
+    """The Spanish out-of-court claim (see the module docstring).
+
+    ``recordatorios`` (1–4) reminders precede the requerimiento; amounts may be given as
+    `Money` or as a decimal string in euro.
+    """
+    ranges = {
+        "recordatorios": (recordatorios, 1, 4),
+        "cadence_days": (cadence_days, 7, 30),
+        "grace_days": (grace_days, 0, 30),
+        "consumer_grace_days": (consumer_grace_days, 0, 30),
+        "deadline_days": (deadline_days, 1, 60),
+        "requerimiento_days": (requerimiento_days, 1, 60),
+        "good_payer_extra_days": (good_payer_extra_days, 0, 30),
+        "limitation_horizon_days": (limitation_horizon_days, 0, 3650),
+    }
+    for name, (value, low, high) in ranges.items():
+        if not isinstance(value, int) or not low <= value <= high:
+            raise PolicyError(
+                f"reclamacion_extrajudicial: {name} must be between {low} and {high}, not {value!r}"
+            )
+    cal = calendar or Calendar("ES")
+    floor = min_balance if isinstance(min_balance, Money) else Money(min_balance, "EUR")
+    handover = handover_min if isinstance(handover_min, Money) else Money(handover_min, "EUR")
+
+    steps = [
+        Step(
+            f"recordatorio_{n}",
+            "reminder",
+            via=email | postal(),
+            delay=after_due(0) if n == 1 else after_previous(cadence_days).adjusted(cal),
+            template=f"es/recordatorio_{n}",
+            deadline_days=deadline_days,
+        )
+        for n in range(1, recordatorios + 1)
+    ]
+    steps += [
+        Step(
+            "requerimiento",
+            "formal_notice",
+            via=postal("burofax"),
+            delay=after_previous(cadence_days).adjusted(cal),
+            template="es/requerimiento",
+            deadline_days=requerimiento_days,
+        ),
+        Step(
+            "agencia",
+            "hand_over",
+            via=agency,
+            delay=after_previous(requerimiento_days + 5).adjusted(cal),
+            guard=balance_at_least(handover),
+            template="es/agencia",
+        ),
+    ]
+    ladder = Ladder(tuple(steps))
+
+    def variant(name: str, kinds: tuple[str, ...], grace: int) -> Policy:
+        consumer = kinds == ("consumer",)
+        rules: tuple[Rule, ...] = (
+            on_business_days(),
+            before_limitation(limitation_horizon_days),
+            transit_grace(grace),
+            good_payer_tolerance(good_payer_extra_days),
+            pause_on_dispute(),
+            promise_pause(),
+            contact_caps(
+                min_days=cadence_days,
+                max_reminders=recordatorios,
+                kinds=("reminder", "formal_notice", "hand_over"),
+            ),
+        )
+        return Policy(
+            ladder,
+            rules,
+            name=f"es.{name}",
+            min_balance=floor,
+            calendar=cal,
+            limitation=limitation,
+            limitation_horizon_days=limitation_horizon_days,
+            interest=None if consumer else "es-3-2004",  # Ley 3/2004 art. 3.2
+            fixed_compensation=not consumer,  # art. 8: EUR 40, commercial transactions only
+        ).when(debtor_kind(*kinds))
+
+    return variant("business", ("business", "public_admin"), grace_days) | variant(
+        "consumer", ("consumer",), consumer_grace_days
+    )

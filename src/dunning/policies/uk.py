@@ -1,0 +1,178 @@
+"""United Kingdom: chasing late payment before a county court claim.
+
+The law:
+
+- **Late Payment of Commercial Debts (Interest) Act 1998** (as amended by SI 2002/1674 and
+  SI 2013/395): for contracts for the supply of goods or services where both parties act in
+  the course of a business — public bodies included — statutory interest at 8 % over the Bank
+  of England base rate runs from the day after the due date (or 30 days after the invoice
+  when none was agreed), with no reminder needed (ss. 1-4; SI 2002/1675 for the rate):
+  ``interest="uk-1998"``. On top, a **fixed sum** per late invoice (s. 5A): GBP 40 for debts
+  under GBP 1,000, GBP 70 under GBP 10,000, GBP 100 above (``fixed_compensation=True``;
+  `dunning.compensation` picks the band), plus reasonable recovery costs beyond it.
+- **Consumers** are outside the Act (``interest=None``, never a fixed sum); interest is only
+  what the contract provides or what a court awards (s. 69 County Courts Act 1984).
+- **Pre-Action Protocol for Debt Claims** (Civil Procedure Rules, in force since 1 October
+  2017): before suing an **individual, including a sole trader**, the creditor sends a Letter
+  of Claim with the prescribed information sheet and reply form, and the debtor has **30 days**
+  to reply. The preset's consumer policy gives its letter before action a 30-day deadline
+  (``consumer_response_days``, never less), and so does the policy for business debtors
+  tagged ``"sole_trader"`` (which otherwise keep the 1998 Act's interest and fixed sums). The
+  protocol does not apply between companies; a 14-day letter before action there is common
+  practice (``business_response_days``), and the Practice Direction on Pre-Action Conduct
+  expects a reasonable time to respond.
+
+The sequence: ``reminders`` reminders ``cadence_days`` apart after a payment-in-transit
+grace; the **letter before action** (the formal notice) by a channel that proves delivery
+(``postal("registered_ar")``: domestically Royal Mail Signed For or Special Delivery) — the
+date of receipt starts the response period; then hand-over to a debt recovery agency or
+solicitor (``debt_recovery``) for balances of at least ``handover_min``. Amounts are in
+pounds sterling.
+
+Business days follow ``Calendar("GB")`` (pass ``subdiv`` for Scotland or Northern Ireland).
+Limitation (6 years for contract debts, Limitation Act 1980 s. 5; a written acknowledgement
+or part payment restarts it, s. 29-30 — a letter before action does not) is not the Italian
+table: pass ``limitation`` with these periods to be warned before they run out.
+
+Sources: Late Payment of Commercial Debts (Interest) Act 1998 ss. 1-5A; SI 2002/1675;
+Pre-Action Protocol for Debt Claims; Limitation Act 1980 ss. 5, 29, 30. See
+``../shared/LEGAL.md``.
+"""
+
+from __future__ import annotations
+
+from ..calendars import Calendar
+from ..delays import after_due, after_previous
+from ..errors import PolicyError
+from ..guards import Guard, balance_at_least, debtor_kind, has_tag
+from ..limitation import LimitationRules
+from ..money import Money
+from ..policy import (
+    Policy,
+    PolicyLike,
+    Rule,
+    before_limitation,
+    contact_caps,
+    good_payer_tolerance,
+    on_business_days,
+    pause_on_dispute,
+    promise_pause,
+    transit_grace,
+)
+from ..steps import Ladder, Step, agency, email, postal
+
+__all__ = ["late_payment"]
+
+
+def late_payment(
+    *,
+    reminders: int = 2,
+    cadence_days: int = 14,
+    grace_days: int = 5,
+    consumer_grace_days: int = 7,
+    deadline_days: int = 7,
+    business_response_days: int = 14,
+    consumer_response_days: int = 30,
+    good_payer_extra_days: int = 7,
+    min_balance: Money | str = "10.00",
+    handover_min: Money | str = "100.00",
+    calendar: Calendar | None = None,
+    limitation: LimitationRules | None = None,
+    limitation_horizon_days: int = 180,
+) -> PolicyLike:
+    """The UK late-payment sequence (see the module docstring).
+
+    ``consumer_response_days`` must be at least 30 (Pre-Action Protocol for Debt Claims);
+    amounts may be given as `Money` or as a decimal string in pounds sterling.
+    """
+    ranges = {
+        "reminders": (reminders, 1, 4),
+        "cadence_days": (cadence_days, 7, 30),
+        "grace_days": (grace_days, 0, 30),
+        "consumer_grace_days": (consumer_grace_days, 0, 30),
+        "deadline_days": (deadline_days, 1, 60),
+        "business_response_days": (business_response_days, 7, 60),
+        "consumer_response_days": (consumer_response_days, 30, 90),
+        "good_payer_extra_days": (good_payer_extra_days, 0, 30),
+        "limitation_horizon_days": (limitation_horizon_days, 0, 3650),
+    }
+    for name, (value, low, high) in ranges.items():
+        if not isinstance(value, int) or not low <= value <= high:
+            raise PolicyError(
+                f"late_payment: {name} must be between {low} and {high}, not {value!r}"
+            )
+    cal = calendar or Calendar("GB")
+    floor = min_balance if isinstance(min_balance, Money) else Money(min_balance, "GBP")
+    handover = handover_min if isinstance(handover_min, Money) else Money(handover_min, "GBP")
+
+    def ladder(response_days: int) -> Ladder:
+        steps = [
+            Step(
+                f"reminder_{n}",
+                "reminder",
+                via=email | postal(),
+                delay=after_due(0) if n == 1 else after_previous(cadence_days).adjusted(cal),
+                template=f"uk/reminder_{n}",
+                deadline_days=deadline_days,
+            )
+            for n in range(1, reminders + 1)
+        ]
+        steps += [
+            Step(
+                "letter_before_action",
+                "formal_notice",
+                via=postal("registered_ar"),
+                delay=after_previous(cadence_days).adjusted(cal),
+                template="uk/letter_before_action",
+                deadline_days=response_days,
+            ),
+            Step(
+                "debt_recovery",
+                "hand_over",
+                via=agency,
+                delay=after_previous(response_days + 5).adjusted(cal),
+                guard=balance_at_least(handover),
+                template="uk/debt_recovery",
+            ),
+        ]
+        return Ladder(tuple(steps))
+
+    def variant(name: str, scope: Guard, grace: int, response_days: int) -> Policy:
+        consumer = name == "consumer"
+        rules: tuple[Rule, ...] = (
+            on_business_days(),
+            before_limitation(limitation_horizon_days),
+            transit_grace(grace),
+            good_payer_tolerance(good_payer_extra_days),
+            pause_on_dispute(),
+            promise_pause(),
+            contact_caps(
+                min_days=cadence_days,
+                max_reminders=reminders,
+                kinds=("reminder", "formal_notice", "hand_over"),
+            ),
+        )
+        return Policy(
+            ladder(response_days),
+            rules,
+            name=f"uk.{name}",
+            min_balance=floor,
+            calendar=cal,
+            limitation=limitation,
+            limitation_horizon_days=limitation_horizon_days,
+            interest=None if consumer else "uk-1998",  # the 1998 Act: business-to-business
+            fixed_compensation=not consumer,  # s. 5A: GBP 40 / 70 / 100
+        ).when(scope)
+
+    return (
+        variant(
+            "sole_trader",
+            debtor_kind("business") & has_tag("sole_trader"),
+            grace_days,
+            consumer_response_days,
+        )
+        | variant(
+            "business", debtor_kind("business", "public_admin"), grace_days, business_response_days
+        )
+        | variant("consumer", debtor_kind("consumer"), consumer_grace_days, consumer_response_days)
+    )
