@@ -42,23 +42,15 @@ from __future__ import annotations
 
 from ..calendars import Calendar
 from ..delays import after_due, after_previous
-from ..errors import PolicyError
 from ..guards import balance_at_least, debtor_kind
 from ..limitation import LimitationRules
 from ..money import Money
 from ..policy import (
     Policy,
     PolicyLike,
-    Rule,
-    before_limitation,
-    contact_caps,
-    good_payer_tolerance,
-    on_business_days,
-    pause_on_dispute,
-    promise_pause,
-    transit_grace,
 )
 from ..steps import Ladder, Step, agency, email, postal
+from ._common import amount, check_ranges, usual_rules
 
 __all__ = ["mahnwesen"]
 
@@ -93,12 +85,10 @@ def mahnwesen(
         "good_payer_extra_days": (good_payer_extra_days, 0, 30),
         "limitation_horizon_days": (limitation_horizon_days, 0, 3650),
     }
-    for name, (value, low, high) in ranges.items():
-        if not isinstance(value, int) or not low <= value <= high:
-            raise PolicyError(f"mahnwesen: {name} must be between {low} and {high}, not {value!r}")
+    check_ranges("mahnwesen", ranges)
     cal = calendar or Calendar("DE")
-    floor = min_balance if isinstance(min_balance, Money) else Money(min_balance, "EUR")
-    handover = handover_min if isinstance(handover_min, Money) else Money(handover_min, "EUR")
+    floor = amount(min_balance, "EUR")
+    handover = amount(handover_min, "EUR")
 
     steps = [
         Step(
@@ -143,18 +133,12 @@ def mahnwesen(
 
     def variant(name: str, kinds: tuple[str, ...], grace: int) -> Policy:
         consumer = kinds == ("consumer",)
-        rules: tuple[Rule, ...] = (
-            on_business_days(),
-            before_limitation(limitation_horizon_days),
-            transit_grace(grace),
-            good_payer_tolerance(good_payer_extra_days),
-            pause_on_dispute(),
-            promise_pause(),
-            contact_caps(
-                min_days=cadence_days,
-                max_reminders=mahnungen + 1,
-                kinds=("reminder", "formal_notice", "hand_over"),
-            ),
+        rules = usual_rules(
+            grace_days=grace,
+            cadence_days=cadence_days,
+            max_reminders=mahnungen + 1,
+            good_payer_extra_days=good_payer_extra_days,
+            limitation_horizon_days=limitation_horizon_days,
         )
         return Policy(
             ladder,

@@ -40,7 +40,7 @@ transactions, art. 2-6. See ``../shared/LEGAL.md``.
 from __future__ import annotations
 
 from ..calendars import Calendar
-from ..delays import after_due, after_previous
+from ..delays import after_previous
 from ..errors import PolicyError
 from ..guards import balance_at_least, debtor_kind
 from ..limitation import LimitationRules
@@ -48,16 +48,9 @@ from ..money import Money
 from ..policy import (
     Policy,
     PolicyLike,
-    Rule,
-    before_limitation,
-    contact_caps,
-    good_payer_tolerance,
-    on_business_days,
-    pause_on_dispute,
-    promise_pause,
-    transit_grace,
 )
 from ..steps import Ladder, Routes, Step, agency, email, postal
+from ._common import amount, check_ranges, reminder_ladder, usual_rules
 
 __all__ = ["directive_2011_7"]
 
@@ -95,30 +88,26 @@ def directive_2011_7(
         "good_payer_extra_days": (good_payer_extra_days, 0, 30),
         "limitation_horizon_days": (limitation_horizon_days, 0, 3650),
     }
-    for name, (value, low, high) in ranges.items():
-        if not isinstance(value, int) or not low <= value <= high:
-            raise PolicyError(
-                f"directive_2011_7: {name} must be between {low} and {high}, not {value!r}"
-            )
+    check_ranges("directive_2011_7", ranges)
     try:
         cal = calendar or Calendar(country)
     except PolicyError as exc:
         raise PolicyError(f"directive_2011_7: country {country!r}: {exc}") from None
-    floor = min_balance if isinstance(min_balance, Money) else Money(min_balance, "EUR")
-    handover = handover_min if isinstance(handover_min, Money) else Money(handover_min, "EUR")
+    floor = amount(min_balance, "EUR")
+    handover = amount(handover_min, "EUR")
 
     def ladder(via: Routes) -> Ladder:
-        steps = [
-            Step(
-                f"reminder_{n}",
-                "reminder",
+        steps = list(
+            reminder_ladder(
+                reminders,
+                name="reminder",
+                template="eu/reminder",
                 via=via,
-                delay=after_due(0) if n == 1 else after_previous(cadence_days).adjusted(cal),
-                template=f"eu/reminder_{n}",
+                cadence_days=cadence_days,
                 deadline_days=deadline_days,
+                calendar=cal,
             )
-            for n in range(1, reminders + 1)
-        ]
+        )
         steps += [
             Step(
                 "formal_notice",
@@ -141,18 +130,12 @@ def directive_2011_7(
 
     def variant(name: str, kinds: tuple[str, ...], grace: int) -> Policy:
         consumer = kinds == ("consumer",)
-        rules: tuple[Rule, ...] = (
-            on_business_days(),
-            before_limitation(limitation_horizon_days),
-            transit_grace(grace),
-            good_payer_tolerance(good_payer_extra_days),
-            pause_on_dispute(),
-            promise_pause(),
-            contact_caps(
-                min_days=cadence_days,
-                max_reminders=reminders,
-                kinds=("reminder", "formal_notice", "hand_over"),
-            ),
+        rules = usual_rules(
+            grace_days=grace,
+            cadence_days=cadence_days,
+            max_reminders=reminders,
+            good_payer_extra_days=good_payer_extra_days,
+            limitation_horizon_days=limitation_horizon_days,
         )
         return Policy(
             ladder(email | postal()),

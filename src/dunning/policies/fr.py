@@ -40,24 +40,16 @@ publique L2192-12 ff., R2192-31 ff.; CPC 1405 ff. See ``../shared/LEGAL.md``.
 from __future__ import annotations
 
 from ..calendars import Calendar
-from ..delays import after_due, after_previous
-from ..errors import PolicyError
+from ..delays import after_previous
 from ..guards import balance_at_least, debtor_kind
 from ..limitation import LimitationRules
 from ..money import Money
 from ..policy import (
     Policy,
     PolicyLike,
-    Rule,
-    before_limitation,
-    contact_caps,
-    good_payer_tolerance,
-    on_business_days,
-    pause_on_dispute,
-    promise_pause,
-    transit_grace,
 )
 from ..steps import Ladder, Step, agency, email, postal
+from ._common import amount, check_ranges, reminder_ladder, usual_rules
 
 __all__ = ["recouvrement_amiable"]
 
@@ -94,27 +86,23 @@ def recouvrement_amiable(
         "good_payer_extra_days": (good_payer_extra_days, 0, 30),
         "limitation_horizon_days": (limitation_horizon_days, 0, 3650),
     }
-    for name, (value, low, high) in ranges.items():
-        if not isinstance(value, int) or not low <= value <= high:
-            raise PolicyError(
-                f"recouvrement_amiable: {name} must be between {low} and {high}, not {value!r}"
-            )
+    check_ranges("recouvrement_amiable", ranges)
     cal = calendar or Calendar("FR")
-    floor = min_balance if isinstance(min_balance, Money) else Money(min_balance, "EUR")
-    handover = handover_min if isinstance(handover_min, Money) else Money(handover_min, "EUR")
+    floor = amount(min_balance, "EUR")
+    handover = amount(handover_min, "EUR")
 
     def ladder(last: str) -> Ladder:
-        steps = [
-            Step(
-                f"relance_{n}",
-                "reminder",
+        steps = list(
+            reminder_ladder(
+                relances,
+                name="relance",
+                template="fr/relance",
                 via=email | postal(),
-                delay=after_due(0) if n == 1 else after_previous(cadence_days).adjusted(cal),
-                template=f"fr/relance_{n}",
+                cadence_days=cadence_days,
                 deadline_days=deadline_days,
+                calendar=cal,
             )
-            for n in range(1, relances + 1)
-        ]
+        )
         steps += [
             Step(
                 "mise_en_demeure",
@@ -136,18 +124,12 @@ def recouvrement_amiable(
         return Ladder(tuple(steps))
 
     def variant(kind: str, last: str, grace: int, interest: str | None) -> Policy:
-        rules: tuple[Rule, ...] = (
-            on_business_days(),
-            before_limitation(limitation_horizon_days),
-            transit_grace(grace),
-            good_payer_tolerance(good_payer_extra_days),
-            pause_on_dispute(),
-            promise_pause(),
-            contact_caps(
-                min_days=cadence_days,
-                max_reminders=relances,
-                kinds=("reminder", "formal_notice", "hand_over"),
-            ),
+        rules = usual_rules(
+            grace_days=grace,
+            cadence_days=cadence_days,
+            max_reminders=relances,
+            good_payer_extra_days=good_payer_extra_days,
+            limitation_horizon_days=limitation_horizon_days,
         )
         return Policy(
             ladder(last),

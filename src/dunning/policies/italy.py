@@ -49,7 +49,7 @@ from __future__ import annotations
 
 from ..allocation import legal_order
 from ..calendars import Calendar
-from ..delays import after_due, after_previous, before_due
+from ..delays import after_previous, before_due
 from ..errors import PolicyError
 from ..guards import balance_at_least, debtor_kind
 from ..limitation import LimitationRules
@@ -58,37 +58,13 @@ from ..money import Money
 from ..policy import (
     Policy,
     PolicyLike,
-    Rule,
-    before_limitation,
-    contact_caps,
-    good_payer_tolerance,
-    on_business_days,
-    pause_on_dispute,
-    promise_pause,
-    transit_grace,
 )
 from ..steps import Ladder, Routes, Step, agency, email, pec, phone, postal, sms
+from ._common import amount, check_ranges, reminder_ladder, usual_rules
 
 __all__ = ["stragiudiziale"]
 
 _ORDINALS = ("primo", "secondo", "terzo", "quarto")
-
-
-def _reminders(count: int, cadence: Calendar, days: int, via: Routes, deadline: int) -> Ladder:
-    steps = []
-    for n in range(count):
-        delay = after_due(0) if n == 0 else after_previous(days).adjusted(cadence)
-        steps.append(
-            Step(
-                f"sollecito_{n + 1}",
-                "reminder",
-                via=via,
-                delay=delay,
-                template=f"it/sollecito_{_ORDINALS[n]}",
-                deadline_days=deadline,
-            )
-        )
-    return Ladder(tuple(steps))
 
 
 def stragiudiziale(
@@ -129,29 +105,19 @@ def stragiudiziale(
         "good_payer_extra_days": (good_payer_extra_days, 0, 30),
         "limitation_horizon_days": (limitation_horizon_days, 0, 3650),
     }
-    for name, (value, low, high) in ranges.items():
-        if not isinstance(value, int) or not low <= value <= high:
-            raise PolicyError(
-                f"stragiudiziale: {name} must be between {low} and {high}, not {value!r}"
-            )
+    check_ranges("stragiudiziale", ranges)
     cal = calendar or Calendar("IT")
-    floor = min_balance if isinstance(min_balance, Money) else Money(min_balance, "EUR")
-    handover = handover_min if isinstance(handover_min, Money) else Money(handover_min, "EUR")
+    floor = amount(min_balance, "EUR")
+    handover = amount(handover_min, "EUR")
 
     def variant(kind: DebtorKind, ladder: Ladder, grace: int) -> Policy:
-        rules: tuple[Rule, ...] = (
-            on_business_days(),
-            before_limitation(limitation_horizon_days),
-            transit_grace(grace),
-            good_payer_tolerance(good_payer_extra_days),
-            pause_on_dispute(),
-            promise_pause(),
-            contact_caps(
-                min_days=cadence_days,
-                max_reminders=reminders,
-                per_channel=(("sms", 2, 30),),
-                kinds=("reminder", "formal_notice", "hand_over"),
-            ),
+        rules = usual_rules(
+            grace_days=grace,
+            cadence_days=cadence_days,
+            max_reminders=reminders,
+            good_payer_extra_days=good_payer_extra_days,
+            limitation_horizon_days=limitation_horizon_days,
+            per_channel=(("sms", 2, 30),),
         )
         return Policy(
             ladder,
@@ -191,7 +157,16 @@ def stragiudiziale(
     )
 
     def solleciti(via: Routes) -> Ladder:
-        return _reminders(reminders, cal, cadence_days, via, deadline_days)
+        return reminder_ladder(
+            reminders,
+            name="sollecito",
+            template="it/sollecito",
+            via=via,
+            cadence_days=cadence_days,
+            deadline_days=deadline_days,
+            calendar=cal,
+            ordinals=_ORDINALS,
+        )
 
     business = variant(
         "business",

@@ -42,24 +42,16 @@ Pre-Action Protocol for Debt Claims; Limitation Act 1980 ss. 5, 29, 30. See
 from __future__ import annotations
 
 from ..calendars import Calendar
-from ..delays import after_due, after_previous
-from ..errors import PolicyError
+from ..delays import after_previous
 from ..guards import Guard, balance_at_least, debtor_kind, has_tag
 from ..limitation import LimitationRules
 from ..money import Money
 from ..policy import (
     Policy,
     PolicyLike,
-    Rule,
-    before_limitation,
-    contact_caps,
-    good_payer_tolerance,
-    on_business_days,
-    pause_on_dispute,
-    promise_pause,
-    transit_grace,
 )
 from ..steps import Ladder, Step, agency, email, postal
+from ._common import amount, check_ranges, reminder_ladder, usual_rules
 
 __all__ = ["late_payment"]
 
@@ -96,27 +88,23 @@ def late_payment(
         "good_payer_extra_days": (good_payer_extra_days, 0, 30),
         "limitation_horizon_days": (limitation_horizon_days, 0, 3650),
     }
-    for name, (value, low, high) in ranges.items():
-        if not isinstance(value, int) or not low <= value <= high:
-            raise PolicyError(
-                f"late_payment: {name} must be between {low} and {high}, not {value!r}"
-            )
+    check_ranges("late_payment", ranges)
     cal = calendar or Calendar("GB")
-    floor = min_balance if isinstance(min_balance, Money) else Money(min_balance, "GBP")
-    handover = handover_min if isinstance(handover_min, Money) else Money(handover_min, "GBP")
+    floor = amount(min_balance, "GBP")
+    handover = amount(handover_min, "GBP")
 
     def ladder(response_days: int) -> Ladder:
-        steps = [
-            Step(
-                f"reminder_{n}",
-                "reminder",
+        steps = list(
+            reminder_ladder(
+                reminders,
+                name="reminder",
+                template="uk/reminder",
                 via=email | postal(),
-                delay=after_due(0) if n == 1 else after_previous(cadence_days).adjusted(cal),
-                template=f"uk/reminder_{n}",
+                cadence_days=cadence_days,
                 deadline_days=deadline_days,
+                calendar=cal,
             )
-            for n in range(1, reminders + 1)
-        ]
+        )
         steps += [
             Step(
                 "letter_before_action",
@@ -139,18 +127,12 @@ def late_payment(
 
     def variant(name: str, scope: Guard, grace: int, response_days: int) -> Policy:
         consumer = name == "consumer"
-        rules: tuple[Rule, ...] = (
-            on_business_days(),
-            before_limitation(limitation_horizon_days),
-            transit_grace(grace),
-            good_payer_tolerance(good_payer_extra_days),
-            pause_on_dispute(),
-            promise_pause(),
-            contact_caps(
-                min_days=cadence_days,
-                max_reminders=reminders,
-                kinds=("reminder", "formal_notice", "hand_over"),
-            ),
+        rules = usual_rules(
+            grace_days=grace,
+            cadence_days=cadence_days,
+            max_reminders=reminders,
+            good_payer_extra_days=good_payer_extra_days,
+            limitation_horizon_days=limitation_horizon_days,
         )
         return Policy(
             ladder(response_days),

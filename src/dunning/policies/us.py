@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from ..calendars import Calendar, ContactHours
 from ..delays import after_due, after_previous, before_due
-from ..errors import PolicyError
 from ..guards import balance_at_least, debtor_kind
 from ..money import Money
 from ..policy import (
@@ -40,6 +39,7 @@ from ..policy import (
     transit_grace,
 )
 from ..steps import Ladder, Step, agency, email, phone, postal, sms
+from ._common import amount, check_ranges
 
 __all__ = ["regulation_f"]
 
@@ -66,14 +66,10 @@ def regulation_f(
         "deadline_days": (deadline_days, 1, 60),
         "final_notice_deadline_days": (final_notice_deadline_days, 1, 90),
     }
-    for name, (value, low, high) in ranges.items():
-        if not isinstance(value, int) or not low <= value <= high:
-            raise PolicyError(
-                f"regulation_f: {name} must be between {low} and {high}, not {value!r}"
-            )
+    check_ranges("regulation_f", ranges)
     cal = calendar or Calendar("US")
-    floor = min_balance if isinstance(min_balance, Money) else Money(min_balance, "USD")
-    handover = handover_min if isinstance(handover_min, Money) else Money(handover_min, "USD")
+    floor = amount(min_balance, "USD")
+    handover = amount(handover_min, "USD")
 
     steps = [
         Step(

@@ -1,0 +1,98 @@
+"""Building blocks the country presets share: parameter checks, the reminder ladder and the
+usual set of rules. Private: presets are the public face."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..calendars import Calendar
+from ..delays import after_due, after_previous
+from ..errors import PolicyError
+from ..money import Money
+from ..policy import (
+    Rule,
+    before_limitation,
+    contact_caps,
+    good_payer_tolerance,
+    on_business_days,
+    pause_on_dispute,
+    promise_pause,
+    transit_grace,
+)
+from ..steps import Ladder, Routes, Step
+
+#: Written contacts that count for spacing (a call task and a pre-due notice do not).
+WRITTEN = ("reminder", "formal_notice", "hand_over")
+
+
+def check_ranges(preset: str, ranges: Mapping[str, tuple[object, int, int]]) -> None:
+    """Raise a `PolicyError` naming the preset and the parameter outside its range."""
+    for name, (value, low, high) in ranges.items():
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise PolicyError(f"{preset}: {name} must be between {low} and {high}, not {value!r}")
+
+
+def amount(value: Money | str, currency: str) -> Money:
+    """A `Money` parameter given as `Money` or as a decimal string in ``currency``."""
+    return value if isinstance(value, Money) else Money(value, currency)
+
+
+def reminder_ladder(
+    count: int,
+    *,
+    name: str,
+    template: str,
+    via: Routes,
+    cadence_days: int,
+    deadline_days: int,
+    calendar: Calendar,
+    ordinals: tuple[str, ...] | None = None,
+) -> Ladder:
+    """``count`` reminders: the first on the due date (the transit grace holds it back), the
+    next ones ``cadence_days`` after the previous step, rolled onto a business day.
+    Steps are named ``{name}_{n}``; templates ``{template}_{n}`` or ``{template}_{ordinal}``."""
+    steps = []
+    for n in range(1, count + 1):
+        suffix = ordinals[n - 1] if ordinals else str(n)
+        delay = after_due(0) if n == 1 else after_previous(cadence_days).adjusted(calendar)
+        steps.append(
+            Step(
+                f"{name}_{n}",
+                "reminder",
+                via=via,
+                delay=delay,
+                template=f"{template}_{suffix}",
+                deadline_days=deadline_days,
+            )
+        )
+    return Ladder(tuple(steps))
+
+
+def usual_rules(
+    *,
+    grace_days: int,
+    cadence_days: int,
+    max_reminders: int | None,
+    good_payer_extra_days: int | None = None,
+    limitation_horizon_days: int | None = None,
+    per_channel: tuple[tuple[str, int, int], ...] = (),
+) -> tuple[Rule, ...]:
+    """Business days only; hurry before limitation (when tracked); payment-in-transit grace;
+    good-payer tolerance (when given); pauses on disputes and promises; contact caps."""
+    rules: list[Rule] = [on_business_days()]
+    if limitation_horizon_days is not None:
+        rules.append(before_limitation(limitation_horizon_days))
+    rules.append(transit_grace(grace_days))
+    if good_payer_extra_days is not None:
+        rules.append(good_payer_tolerance(good_payer_extra_days))
+    rules += [
+        pause_on_dispute(),
+        promise_pause(),
+        contact_caps(
+            min_days=cadence_days,
+            max_reminders=max_reminders,
+            per_channel=per_channel,
+            kinds=WRITTEN,
+        ),
+    ]
+    return tuple(rules)
