@@ -127,3 +127,13 @@ def test_console_script_entry_point() -> None:
         check=True,
     )
     assert result.stdout.startswith("dunning ")
+
+
+def test_explain_shows_the_statement_or_why_not(folder: Path) -> None:
+    code, text = run("explain", str(folder), "C015", "--as-of", "2026-06-30")
+    assert code == 0
+    assert "statement of account:" in text
+    assert "total due 2,165.77 EUR" in text
+    code, later = run("explain", str(folder), "C015", "--as-of", "2026-07-15")
+    assert code == 0  # a rate the tables do not know is reported, not guessed
+    assert "not available: it-231: no published rate for 2026 H2" in later

@@ -17,12 +17,14 @@ from typing import TextIO
 
 from . import __version__, policies
 from .engine import explain, plan, simulate
-from .errors import DunningError
+from .errors import DunningError, PolicyError
 from .events import ActionPlanned, Event
 from .history import append_events, read_events
 from .importers.folder import Folder, read_folder
+from .interest import UnknownRate
 from .policy import PolicyLike
 from .proposal import Proposal
+from .statement import statement_for
 
 __all__ = ["main"]
 
@@ -132,6 +134,14 @@ def _explain(args: argparse.Namespace, out: TextIO) -> int:
     as_of: date = args.as_of or (max(runs) if runs else date.today())
     text = explain(data.portfolio, policy, args.debtor_id, as_of, history).text()
     print(text, file=out)
+    print("statement of account:", file=out)
+    try:
+        account = statement_for(data.portfolio, policy, args.debtor_id, as_of, history)
+    except (UnknownRate, PolicyError) as exc:
+        # a rate the tables do not know yet is said, never guessed
+        print(f"  not available: {exc}", file=out)
+    else:
+        print("\n".join("  " + line for line in account.text().splitlines()[1:]), file=out)
     return 0
 
 
