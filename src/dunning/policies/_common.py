@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..calendars import Calendar
-from ..delays import after_due, after_previous
+from ..delays import Delay, after_due, after_previous
 from ..errors import PolicyError
+from ..guards import balance_at_least
 from ..money import Money
 from ..policy import (
     Rule,
@@ -19,7 +20,7 @@ from ..policy import (
     promise_pause,
     transit_grace,
 )
-from ..steps import Ladder, Routes, Step
+from ..steps import Ladder, Route, Routes, Step, agency
 
 #: Written contacts that count for spacing (a call task and a pre-due notice do not).
 WRITTEN = ("reminder", "formal_notice", "hand_over")
@@ -96,3 +97,37 @@ def usual_rules(
         ),
     ]
     return tuple(rules)
+
+
+def formal_notice_then_hand_over(
+    *,
+    formal: str,
+    hand_over: str,
+    templates: str,
+    via: Route | Routes,
+    delay: Delay,
+    deadline_days: int,
+    handover_min: Money,
+    calendar: Calendar,
+) -> tuple[Step, Step]:
+    """The end of a ladder: the formal notice (``delay`` after the last step, with a new
+    deadline of ``deadline_days``), then the hand-over 5 days after that deadline for balances
+    of at least ``handover_min``. Templates are ``{templates}/{step name}``."""
+    return (
+        Step(
+            formal,
+            "formal_notice",
+            via=via,
+            delay=delay,
+            template=f"{templates}/{formal}",
+            deadline_days=deadline_days,
+        ),
+        Step(
+            hand_over,
+            "hand_over",
+            via=agency,
+            delay=after_previous(deadline_days + 5).adjusted(calendar),
+            guard=balance_at_least(handover_min),
+            template=f"{templates}/{hand_over}",
+        ),
+    )

@@ -42,15 +42,15 @@ from __future__ import annotations
 
 from ..calendars import Calendar
 from ..delays import after_due, after_previous
-from ..guards import balance_at_least, debtor_kind
+from ..guards import debtor_kind
 from ..limitation import LimitationRules
 from ..money import Money
 from ..policy import (
     Policy,
     PolicyLike,
 )
-from ..steps import Ladder, Step, agency, email, postal
-from ._common import amount, check_ranges, usual_rules
+from ..steps import Ladder, Step, email, postal
+from ._common import amount, check_ranges, formal_notice_then_hand_over, usual_rules
 
 __all__ = ["mahnwesen"]
 
@@ -112,21 +112,15 @@ def mahnwesen(
         for n in range(1, mahnungen + 1)
     ]
     steps += [
-        Step(
-            "letzte_mahnung",
-            "formal_notice",
+        *formal_notice_then_hand_over(
+            formal="letzte_mahnung",
+            hand_over="inkasso",
+            templates="de",
             via=postal("einschreiben_rueckschein"),
             delay=after_previous(cadence_days).adjusted(cal),
-            template="de/letzte_mahnung",
             deadline_days=final_deadline_days,
-        ),
-        Step(
-            "inkasso",
-            "hand_over",
-            via=agency,
-            delay=after_previous(final_deadline_days + 5).adjusted(cal),
-            guard=balance_at_least(handover),
-            template="de/inkasso",
+            handover_min=handover,
+            calendar=cal,
         ),
     ]
     ladder = Ladder(tuple(steps))

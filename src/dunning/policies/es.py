@@ -38,15 +38,21 @@ from __future__ import annotations
 
 from ..calendars import Calendar
 from ..delays import after_previous
-from ..guards import balance_at_least, debtor_kind
+from ..guards import debtor_kind
 from ..limitation import LimitationRules
 from ..money import Money
 from ..policy import (
     Policy,
     PolicyLike,
 )
-from ..steps import Ladder, Step, agency, email, postal
-from ._common import amount, check_ranges, reminder_ladder, usual_rules
+from ..steps import Ladder, email, postal
+from ._common import (
+    amount,
+    check_ranges,
+    formal_notice_then_hand_over,
+    reminder_ladder,
+    usual_rules,
+)
 
 __all__ = ["reclamacion_extrajudicial"]
 
@@ -98,21 +104,15 @@ def reclamacion_extrajudicial(
         )
     )
     steps += [
-        Step(
-            "requerimiento",
-            "formal_notice",
+        *formal_notice_then_hand_over(
+            formal="requerimiento",
+            hand_over="agencia",
+            templates="es",
             via=postal("burofax"),
             delay=after_previous(cadence_days).adjusted(cal),
-            template="es/requerimiento",
             deadline_days=requerimiento_days,
-        ),
-        Step(
-            "agencia",
-            "hand_over",
-            via=agency,
-            delay=after_previous(requerimiento_days + 5).adjusted(cal),
-            guard=balance_at_least(handover),
-            template="es/agencia",
+            handover_min=handover,
+            calendar=cal,
         ),
     ]
     ladder = Ladder(tuple(steps))

@@ -42,15 +42,21 @@ from __future__ import annotations
 from ..calendars import Calendar
 from ..delays import after_previous
 from ..errors import PolicyError
-from ..guards import balance_at_least, debtor_kind
+from ..guards import debtor_kind
 from ..limitation import LimitationRules
 from ..money import Money
 from ..policy import (
     Policy,
     PolicyLike,
 )
-from ..steps import Ladder, Routes, Step, agency, email, postal
-from ._common import amount, check_ranges, reminder_ladder, usual_rules
+from ..steps import Ladder, Routes, email, postal
+from ._common import (
+    amount,
+    check_ranges,
+    formal_notice_then_hand_over,
+    reminder_ladder,
+    usual_rules,
+)
 
 __all__ = ["directive_2011_7"]
 
@@ -109,21 +115,15 @@ def directive_2011_7(
             )
         )
         steps += [
-            Step(
-                "formal_notice",
-                "formal_notice",
+            *formal_notice_then_hand_over(
+                formal="formal_notice",
+                hand_over="hand_over",
+                templates="eu",
                 via=postal("registered_ar"),
                 delay=after_previous(cadence_days).adjusted(cal),
-                template="eu/formal_notice",
                 deadline_days=formal_notice_deadline_days,
-            ),
-            Step(
-                "hand_over",
-                "hand_over",
-                via=agency,
-                delay=after_previous(formal_notice_deadline_days + 5).adjusted(cal),
-                guard=balance_at_least(handover),
-                template="eu/hand_over",
+                handover_min=handover,
+                calendar=cal,
             ),
         ]
         return Ladder(tuple(steps))

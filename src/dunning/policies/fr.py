@@ -41,15 +41,21 @@ from __future__ import annotations
 
 from ..calendars import Calendar
 from ..delays import after_previous
-from ..guards import balance_at_least, debtor_kind
+from ..guards import debtor_kind
 from ..limitation import LimitationRules
 from ..money import Money
 from ..policy import (
     Policy,
     PolicyLike,
 )
-from ..steps import Ladder, Step, agency, email, postal
-from ._common import amount, check_ranges, reminder_ladder, usual_rules
+from ..steps import Ladder, email, postal
+from ._common import (
+    amount,
+    check_ranges,
+    formal_notice_then_hand_over,
+    reminder_ladder,
+    usual_rules,
+)
 
 __all__ = ["recouvrement_amiable"]
 
@@ -104,21 +110,15 @@ def recouvrement_amiable(
             )
         )
         steps += [
-            Step(
-                "mise_en_demeure",
-                "formal_notice",
+            *formal_notice_then_hand_over(
+                formal="mise_en_demeure",
+                hand_over=last,
+                templates="fr",
                 via=postal("lrar"),
                 delay=after_previous(cadence_days).adjusted(cal),
-                template="fr/mise_en_demeure",
                 deadline_days=mise_en_demeure_days,
-            ),
-            Step(
-                last,
-                "hand_over",
-                via=agency,
-                delay=after_previous(mise_en_demeure_days + 5).adjusted(cal),
-                guard=balance_at_least(handover),
-                template=f"fr/{last}",
+                handover_min=handover,
+                calendar=cal,
             ),
         ]
         return Ladder(tuple(steps))

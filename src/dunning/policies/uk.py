@@ -43,15 +43,21 @@ from __future__ import annotations
 
 from ..calendars import Calendar
 from ..delays import after_previous
-from ..guards import Guard, balance_at_least, debtor_kind, has_tag
+from ..guards import Guard, debtor_kind, has_tag
 from ..limitation import LimitationRules
 from ..money import Money
 from ..policy import (
     Policy,
     PolicyLike,
 )
-from ..steps import Ladder, Step, agency, email, postal
-from ._common import amount, check_ranges, reminder_ladder, usual_rules
+from ..steps import Ladder, email, postal
+from ._common import (
+    amount,
+    check_ranges,
+    formal_notice_then_hand_over,
+    reminder_ladder,
+    usual_rules,
+)
 
 __all__ = ["late_payment"]
 
@@ -106,21 +112,15 @@ def late_payment(
             )
         )
         steps += [
-            Step(
-                "letter_before_action",
-                "formal_notice",
+            *formal_notice_then_hand_over(
+                formal="letter_before_action",
+                hand_over="debt_recovery",
+                templates="uk",
                 via=postal("registered_ar"),
                 delay=after_previous(cadence_days).adjusted(cal),
-                template="uk/letter_before_action",
                 deadline_days=response_days,
-            ),
-            Step(
-                "debt_recovery",
-                "hand_over",
-                via=agency,
-                delay=after_previous(response_days + 5).adjusted(cal),
-                guard=balance_at_least(handover),
-                template="uk/debt_recovery",
+                handover_min=handover,
+                calendar=cal,
             ),
         ]
         return Ladder(tuple(steps))

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from ..calendars import Calendar, ContactHours
 from ..delays import after_due, after_previous, before_due
-from ..guards import balance_at_least, debtor_kind
+from ..guards import debtor_kind
 from ..money import Money
 from ..policy import (
     Policy,
@@ -38,8 +38,8 @@ from ..policy import (
     promise_pause,
     transit_grace,
 )
-from ..steps import Ladder, Step, agency, email, phone, postal, sms
-from ._common import amount, check_ranges
+from ..steps import Ladder, Step, email, phone, postal, sms
+from ._common import amount, check_ranges, formal_notice_then_hand_over
 
 __all__ = ["regulation_f"]
 
@@ -99,21 +99,15 @@ def regulation_f(
             delay=after_previous(deadline_days).adjusted(cal).plus_business_days(1, cal),
             template="us/call",
         ),
-        Step(
-            "final_demand",
-            "formal_notice",
+        *formal_notice_then_hand_over(
+            formal="final_demand",
+            hand_over="placement",
+            templates="us",
             via=postal("certified_rr"),
             delay=after_previous(7).adjusted(cal),
-            template="us/final_demand",
             deadline_days=final_notice_deadline_days,
-        ),
-        Step(
-            "placement",
-            "hand_over",
-            via=agency,
-            delay=after_previous(final_notice_deadline_days + 5).adjusted(cal),
-            guard=balance_at_least(handover),
-            template="us/placement",
+            handover_min=handover,
+            calendar=cal,
         ),
     ]
     return Policy(
