@@ -5,7 +5,32 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from dunning import Creditor, Debtor, Event, Invoice, Money, Payment, Portfolio, PostalAddress
+from dunning import (
+    Creditor,
+    Debtor,
+    Event,
+    Invoice,
+    Money,
+    Payment,
+    Policy,
+    Portfolio,
+    PostalAddress,
+    Step,
+    after_due,
+    after_previous,
+    balance_at_least,
+    before_due,
+    contact_caps,
+    email,
+    on_business_days,
+    pause_on_dispute,
+    pec,
+    phone,
+    postal,
+    promise_pause,
+    sms,
+    transit_grace,
+)
 
 CREDITOR = Creditor("Tipografia Emiliana S.r.l.", vat_number="IT01234567890")
 ADDRESS = PostalAddress(["Via Indipendenza 10"], "40121", "Bologna", "BO")
@@ -47,3 +72,33 @@ def portfolio(
     return Portfolio(
         CREDITOR, tuple(debtors), tuple(invoices), tuple(payments), events=tuple(events)
     )
+
+
+# Two small hand-built policies the property tests and the state machine both check.
+#: The smallest useful policy: two reminders, ten days apart.
+TINY = Policy(
+    Step("first", "reminder", via=email | postal()).at(after_due(3))
+    >> Step("second", "reminder", via=email | postal()).at(after_previous(7)),
+    rules=(contact_caps(min_days=10),),
+    name="tiny",
+)
+
+#: A notice, a guarded call, a per-item reminder cap, a per-channel cap, grace, business days.
+SMALL = Policy(
+    Step("heads_up", "notice", via=email | sms).at(before_due(3))
+    >> Step("first", "reminder", via=email | postal()).at(after_due(2))
+    >> Step("call", "call", via=phone)
+    .at(after_previous(5))
+    .when(balance_at_least(Money("500.00", "EUR")))
+    >> Step("second", "reminder", via=email | pec | postal()).at(after_previous(7))
+    >> Step("formal", "formal_notice", via=pec | postal("raccomandata_ar")).at(after_previous(7)),
+    rules=(
+        on_business_days(),
+        transit_grace(2),
+        promise_pause(),
+        pause_on_dispute(),
+        contact_caps(min_days=10, max_reminders=1, per_channel=(("email", 1, 20),)),
+    ),
+    name="small",
+    min_balance=Money("20.00", "EUR"),
+)

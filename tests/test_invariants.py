@@ -36,19 +36,15 @@ from dunning import (
     Step,
     after_due,
     after_previous,
-    balance_at_least,
     before_due,
     contact_caps,
     debtor_kind,
     email,
     on_business_days,
-    pause_on_dispute,
     pec,
-    phone,
     plan,
     postal,
     promise_pause,
-    sms,
     transit_grace,
 )
 from dunning.guards import predicate
@@ -78,6 +74,7 @@ from dunning.testing import (
     payments,
     portfolios,
 )
+from helpers import SMALL, TINY
 
 START = date(2026, 1, 5)
 WINDOW = 60  # days simulated per example
@@ -88,33 +85,6 @@ ISSUED_UNTIL = START + timedelta(days=30)
 
 ITALY = italy.stragiudiziale()
 
-#: The smallest useful policy: two reminders, ten days apart.
-TINY = Policy(
-    Step("first", "reminder", via=email | postal()).at(after_due(3))
-    >> Step("second", "reminder", via=email | postal()).at(after_previous(7)),
-    rules=(contact_caps(min_days=10),),
-    name="tiny",
-)
-
-#: A notice, a guarded call, a per-item reminder cap, a per-channel cap, grace, business days.
-SMALL = Policy(
-    Step("heads_up", "notice", via=email | sms).at(before_due(3))
-    >> Step("first", "reminder", via=email | postal()).at(after_due(2))
-    >> Step("call", "call", via=phone)
-    .at(after_previous(5))
-    .when(balance_at_least(Money("500.00", "EUR")))
-    >> Step("second", "reminder", via=email | pec | postal()).at(after_previous(7))
-    >> Step("formal", "formal_notice", via=pec | postal("raccomandata_ar")).at(after_previous(7)),
-    rules=(
-        on_business_days(),
-        transit_grace(2),
-        promise_pause(),
-        pause_on_dispute(),
-        contact_caps(min_days=10, max_reminders=1, per_channel=(("email", 1, 20),)),
-    ),
-    name="small",
-    min_balance=Money("20.00", "EUR"),
-)
 
 #: Policies combined with ``|``: SMALL for businesses and public bodies, TINY for the others.
 COMBINED = SMALL.when(debtor_kind("business", "public_admin")) | TINY

@@ -14,60 +14,17 @@ from hypothesis.stateful import run_state_machine_as_test
 from dunning import (
     Case,
     ItemPlan,
-    Money,
     Policy,
     Rule,
-    Step,
-    after_due,
-    after_previous,
-    balance_at_least,
-    before_due,
-    contact_caps,
-    email,
     first_of,
-    on_business_days,
-    pause_on_dispute,
-    pec,
-    phone,
-    postal,
-    promise_pause,
-    sms,
-    transit_grace,
 )
 from dunning.policies import italy
 from dunning.policy import Decision
 from dunning.testing import CaseMachine, case_machine_test, run_case_machine
+from helpers import SMALL, TINY
 
 #: Steps per example: each step may run the engine for up to 20 days.
 STEPS = 50
-
-#: Two reminders ten days apart: the smallest useful policy.
-TINY = Policy(
-    Step("first", "reminder", via=email | postal()).at(after_due(3))
-    >> Step("second", "reminder", via=email | postal()).at(after_previous(7)),
-    rules=(contact_caps(min_days=10),),
-    name="tiny",
-)
-
-#: A notice, a guarded call, capped reminders, grace, pauses and business days.
-SMALL = Policy(
-    Step("heads_up", "notice", via=email | sms).at(before_due(3))
-    >> Step("first", "reminder", via=email | postal()).at(after_due(2))
-    >> Step("call", "call", via=phone)
-    .at(after_previous(5))
-    .when(balance_at_least(Money("500.00", "EUR")))
-    >> Step("second", "reminder", via=email | pec | postal()).at(after_previous(7))
-    >> Step("formal", "formal_notice", via=pec | postal("raccomandata_ar")).at(after_previous(7)),
-    rules=(
-        on_business_days(),
-        transit_grace(2),
-        promise_pause(),
-        pause_on_dispute(),
-        contact_caps(min_days=10, max_reminders=1, per_channel=(("email", 1, 20),)),
-    ),
-    name="small",
-    min_balance=Money("20.00", "EUR"),
-)
 
 
 def test_case_machine_on_the_italian_preset() -> None:
