@@ -26,6 +26,7 @@ __all__ = [
     "Allocation",
     "Payable",
     "by_reference_then_oldest",
+    "credit_note_order",
     "legal_order",
     "mentions",
     "oldest_first",
@@ -81,6 +82,14 @@ def referenced(items: Sequence[P], reference: str | None) -> list[P]:
                 reference, item.label
             )
     return _by_due([i for i in items if named[i.invoice_id]])
+
+
+def credit_note_order(items: Sequence[P], invoice_id: str | None) -> list[P]:
+    """Where a credit note goes: the items of the invoice it names (disputed or not), then the
+    oldest due undisputed items."""
+    own = _by_due([i for i in items if i.invoice_id == invoice_id])
+    rest = [i for i in _by_due(items) if not i.disputed and i.invoice_id != invoice_id]
+    return own + rest
 
 
 class Allocation:

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import attrs
 
-from .allocation import by_reference_then_oldest
+from .allocation import by_reference_then_oldest, credit_note_order
 from .events import (
     ActionPlanned,
     BlockLifted,
@@ -358,10 +358,8 @@ def fold(debtor: Debtor, currency: str, events: Iterable[Event], as_of: date) ->
             note = event.credit_note
             if note.amount.currency != currency:
                 continue
-            pool = _by_due(items.values())
-            target = [i for i in pool if i.inv.id == note.invoice_id]
-            rest = _apply(note.amount, target, event.date)
-            rest = _apply(rest, [i for i in pool if not i.disputed], event.date)
+            order = credit_note_order(list(items.values()), note.invoice_id)
+            rest = _apply(note.amount, order, event.date)
             credited = credited + (note.amount - rest)
             on_account = on_account + rest
         elif isinstance(event, ActionPlanned):

@@ -25,7 +25,7 @@ from datetime import date
 
 import attrs
 
-from .allocation import Allocation, by_reference_then_oldest
+from .allocation import Allocation, by_reference_then_oldest, credit_note_order
 from .case import sort_events
 from .compensation import fixed_compensation
 from .errors import PolicyError
@@ -280,13 +280,9 @@ def statement(
             paid, on_account = paid + (amount - rest), on_account + rest
         elif isinstance(event, CreditNoteRegistered) and event.credit_note.amount.currency == cur:
             note = event.credit_note
-            ordered = sorted(
-                lines.values(), key=lambda x: (x.invoice_id != note.invoice_id, x.due_date, x.key)
-            )
             rest = note.amount
-            for line in ordered:
-                if line.invoice_id == note.invoice_id or not line.disputed:
-                    rest = line.reduce(event.date, rest)
+            for line in credit_note_order(list(lines.values()), note.invoice_id):
+                rest = line.reduce(event.date, rest)
             credited, on_account = credited + (note.amount - rest), on_account + rest
         elif isinstance(event, DisputeOpened | DisputeResolved):
             for line in lines.values():
