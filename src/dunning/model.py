@@ -44,6 +44,19 @@ _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+_IBAN = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$")
+
+
+def _iban_ok(iban: str) -> bool:
+    """Whether ``iban`` (spaces allowed, any case) has an IBAN's shape and a valid ISO 13616
+    mod-97 check: ``_iban_ok("IT60 X054 2811 1010 0000 0123 456")`` is true."""
+    compact = iban.replace(" ", "").upper()
+    if not _IBAN.match(compact):
+        return False
+    digits = "".join(str(int(c, 36)) for c in compact[4:] + compact[:4])
+    return int(digits) % 97 == 1
+
+
 def _fail(record: str, field: str, message: str) -> DataError:
     return DataError(message, record=record, field=field)
 
@@ -124,6 +137,8 @@ class Creditor:
 
     def __attrs_post_init__(self) -> None:
         _require_text("creditor", "name", self.name)
+        if self.iban is not None and not (isinstance(self.iban, str) and _iban_ok(self.iban)):
+            raise _fail("creditor", "iban", f"{self.iban!r} is not a valid IBAN")
 
 
 @attrs.frozen
@@ -259,6 +274,14 @@ class Invoice:
         numbers = [item.number for item in self.items]
         if len(set(numbers)) != len(numbers):
             raise _fail(rec, "items", f"instalment numbers repeat: {numbers}")
+        for item in self.items:
+            if item.due_date < self.issue_date:
+                which = f"instalment {item.number}" if len(self.items) > 1 else "the invoice"
+                raise _fail(
+                    rec,
+                    "due_date",
+                    f"{which} is due {item.due_date}, before the issue date {self.issue_date}",
+                )
 
     @classmethod
     def single(

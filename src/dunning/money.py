@@ -22,11 +22,24 @@ from functools import lru_cache
 from typing import Any
 
 import attrs
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import format_currency, get_currency_precision, list_currencies
 
-__all__ = ["ROUND_HALF_EVEN", "ROUND_HALF_UP", "CurrencyMismatch", "Money", "minor_units", "total"]
+__all__ = [
+    "MAX_DIGITS",
+    "ROUND_HALF_EVEN",
+    "ROUND_HALF_UP",
+    "CurrencyMismatch",
+    "Money",
+    "is_currency",
+    "minor_units",
+    "total",
+]
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+#: The most digits an amount may have before the decimal point: with the minor units it stays
+#: inside `decimal`'s default 28-digit precision, so sums and rounding stay exact.
+MAX_DIGITS = 18
 
 
 class CurrencyMismatch(ValueError):  # noqa: N818  (reads better than ...Error)
@@ -53,12 +66,30 @@ def _to_decimal(value: object) -> Decimal:
         raise TypeError(f"Money amount must be a Decimal, int or str, not {type(value).__name__}")
     if not result.is_finite():
         raise ValueError(f"Money amount must be finite, not {value!r}")
+    if result and result.adjusted() >= MAX_DIGITS:
+        raise ValueError(
+            f"Money amount {str(value).strip()!r} is too large: at most {MAX_DIGITS} digits "
+            "before the decimal point"
+        )
     return result
+
+
+@lru_cache(maxsize=1)
+def _known_currencies() -> frozenset[str]:
+    return frozenset(list_currencies())
+
+
+def is_currency(code: object) -> bool:
+    """Whether ``code`` is an ISO 4217 currency code known to CLDR (babel's data):
+    ``is_currency("EUR")`` is true, ``is_currency("XYZ")`` and ``is_currency("eur")`` false."""
+    return isinstance(code, str) and bool(_CURRENCY.match(code)) and code in _known_currencies()
 
 
 def _to_currency(value: object) -> str:
     if not isinstance(value, str) or not _CURRENCY.match(value):
         raise ValueError(f"currency must be an ISO 4217 code such as 'EUR', not {value!r}")
+    if not is_currency(value):
+        raise ValueError(f"currency {value!r} is not an ISO 4217 currency code")
     return value
 
 

@@ -1,0 +1,70 @@
+"""Bad input given from Python: a clear exception naming the record and the field."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from dunning import Creditor, Invoice, Money, OpenItem
+from dunning.errors import DataError
+from dunning.money import MAX_DIGITS, is_currency
+from dunning.testing.strategies import CREDITOR
+
+
+@pytest.mark.parametrize(
+    "iban", ["IT00", "IT60X0542811101000000123457", "IT60-X054", "60IT0542811101000000123456"]
+)
+def test_a_creditor_iban_must_pass_the_mod_97_check(iban: str) -> None:
+    with pytest.raises(DataError) as caught:
+        Creditor("Tipografia Emiliana S.r.l.", iban=iban)
+    assert (caught.value.record, caught.value.field) == ("creditor", "iban")
+    assert "not a valid IBAN" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "iban",
+    ["IT60X0542811101000000123456", "IT60 X054 2811 1010 0000 0123 456", "DE89370400440532013000"],
+)
+def test_a_valid_iban_is_kept_as_given(iban: str) -> None:
+    assert Creditor("Tipografia Emiliana S.r.l.", iban=iban).iban == iban
+
+
+def test_money_refuses_a_code_that_is_not_a_currency() -> None:
+    with pytest.raises(ValueError, match="'XYZ' is not an ISO 4217 currency code"):
+        Money("1", "XYZ")
+    assert is_currency("EUR")
+    assert is_currency("JPY")
+    assert not is_currency("XYZ")
+    assert not is_currency("eur")
+    assert not is_currency(None)
+
+
+def test_money_refuses_an_amount_too_large_to_stay_exact() -> None:
+    with pytest.raises(ValueError, match="too large"):
+        Money("1" * 32, "EUR")
+    biggest = Money("9" * MAX_DIGITS + ".99", "EUR")
+    assert (biggest - Money("0.01", "EUR") + Money("0.01", "EUR")).rounded() == biggest
+    with pytest.raises(ValueError, match="too large"):
+        biggest + Money("0.01", "EUR")  # refused rather than rounded away
+    assert Money(Decimal("-1E+17"), "EUR").rounded().amount == Decimal("-1E+17")
+
+
+def test_an_invoice_due_before_it_was_issued_is_refused() -> None:
+    with pytest.raises(DataError) as caught:
+        Invoice.single("F1", "D1", date(2026, 3, 2), date(2026, 3, 1), Money("10", "EUR"))
+    assert (caught.value.record, caught.value.field) == ("invoice F1", "due_date")
+    assert "2026-03-01, before the issue date 2026-03-02" in caught.value.message
+    items = (
+        OpenItem(date(2026, 3, 2), Money("5", "EUR")),
+        OpenItem(date(2026, 2, 1), Money("5", "EUR")),
+    )
+    with pytest.raises(DataError, match="instalment 2 is due 2026-02-01"):
+        Invoice("F2", "D1", date(2026, 3, 2), items)
+    # due on the day of issue is fine (cash on delivery)
+    assert Invoice.single("F3", "D1", date(2026, 3, 2), date(2026, 3, 2), Money("1", "EUR"))
+
+
+def test_the_strategies_creditor_is_valid() -> None:
+    assert CREDITOR.iban is not None
