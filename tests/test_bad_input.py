@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from dunning import Creditor, Invoice, Money, OpenItem
+from dunning import Creditor, Debtor, Invoice, Money, OpenItem, Payment, Portfolio
 from dunning.errors import DataError
 from dunning.money import MAX_DIGITS, is_currency
 from dunning.testing.strategies import CREDITOR
@@ -68,3 +68,18 @@ def test_an_invoice_due_before_it_was_issued_is_refused() -> None:
 
 def test_the_strategies_creditor_is_valid() -> None:
     assert CREDITOR.iban is not None
+
+
+def test_a_payment_no_invoice_of_its_debtor_can_take_is_listed() -> None:
+    when = date(2026, 4, 2)
+    portfolio = Portfolio(
+        CREDITOR,
+        [Debtor("C001", "Osteria del Portico S.n.c."), Debtor("C002", "Marco Rinaldi")],
+        [Invoice.single("F1", "C001", date(2026, 3, 2), date(2026, 3, 31), Money("100", "EUR"))],
+        [
+            Payment("P1", "C001", when, Money("100", "EUR")),
+            Payment("P2", "C001", when, Money("110", "USD")),
+            Payment("P3", "C002", when, Money("5", "EUR")),  # no invoice at all
+        ],
+    )
+    assert [p.id for p in portfolio.unallocatable_payments()] == ["P2", "P3"]

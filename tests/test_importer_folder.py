@@ -468,6 +468,118 @@ def test_not_utf8(tmp_path: Path) -> None:
     assert "UTF-8" in error.message
 
 
+def test_an_exact_duplicate_invoice_row_is_an_error(tmp_path: Path) -> None:
+    invoices = INVOICES + "F2,D2,2026/0002,2026-01-12,2026-01-12,80.50\n"
+    error = only(folder(tmp_path, invoices_csv=invoices))
+    assert (error.source, error.line, error.record, error.field) == (
+        "invoices.csv",
+        4,
+        "invoice F2",
+        "invoice_id",
+    )
+    assert "repeats line 3" in error.message
+    # same id, another due date: a second instalment, as before
+    invoices = INVOICES + "F2,D2,2026/0002,2026-01-12,2026-02-12,80.50\n"
+    f2 = read_folder(folder(tmp_path, invoices_csv=invoices)).portfolio.invoices[1]
+    assert [i.due_date for i in f2.items] == [date(2026, 1, 12), date(2026, 2, 12)]
+
+
+def test_a_currency_must_be_a_real_iso_4217_code(tmp_path: Path) -> None:
+    invoices = INVOICES.replace("amount\n", "amount,currency\n").replace("80.50", "80.50,XYZ")
+    payments = PAYMENTS.replace("reference", "reference,currency") + "P2,D1,2026-02-11,5.00,,ABC\n"
+    payments = payments.replace("FT 2026/0001", "FT 2026/0001,EUR")
+    found = problems(folder(tmp_path, invoices_csv=invoices, payments_csv=payments))
+    assert [(e.source, e.line, e.field) for e in found] == [
+        ("invoices.csv", 3, "currency"),
+        ("payments.csv", 3, "currency"),
+    ]
+    assert "'XYZ' is not an ISO 4217 currency code" in found[0].message
+
+
+def test_a_due_date_before_the_issue_date_is_an_error(tmp_path: Path) -> None:
+    invoices = INVOICES + "F1,D1,2026/0001,2026-01-10,2026-01-09,50.00\n"
+    error = only(folder(tmp_path, invoices_csv=invoices))
+    assert (error.source, error.line, error.record, error.field) == (
+        "invoices.csv",
+        4,
+        "invoice F1",
+        "due_date",
+    )
+    assert "2026-01-09 is before the issue date 2026-01-10" in error.message
+
+
+def test_a_payment_in_another_currency_is_read(tmp_path: Path) -> None:
+    # not an error of the file: `Portfolio.unallocatable_payments` and `dunning run` say it
+    payments = PAYMENTS.replace("reference", "reference,currency") + "P2,D1,2026-02-11,5.00,,USD\n"
+    payments = payments.replace("FT 2026/0001", "FT 2026/0001,EUR")
+    portfolio = read_folder(folder(tmp_path, payments_csv=payments)).portfolio
+    assert portfolio.payments[1].amount == Money("5.00", "USD")
+
+
+def test_an_amount_with_too_many_digits_is_an_error(tmp_path: Path) -> None:
+    error = only(folder(tmp_path, invoices_csv=INVOICES.replace("80.50", "1" * 32)))
+    assert (error.source, error.line, error.field) == ("invoices.csv", 3, "amount")
+    assert "too large" in error.message
+
+
+def test_an_unclosed_quote_is_located_in_a_short_message(tmp_path: Path) -> None:
+    rows = "".join(f"F{n},D1,2026/{n:04},2026-01-10,2026-02-09,{n}.00\n" for n in range(3, 500))
+    invoices = INVOICES.replace("F2,D2,2026/0002", 'F2,D2,"2026/0002') + rows
+    error = only(folder(tmp_path, invoices_csv=invoices))
+    assert (error.source, error.line) == ("invoices.csv", 3)
+    assert "never closed" in error.message
+    assert len(str(error)) < 300
+    # a quoted cell spanning lines is fine, and the line of the stray quote is found
+    events = 'date,debtor_id,event,note\n2026-03-01,D1,reply,"two\nlines"\n2026-03-02,D1,reply,"x\n'
+    error = only(folder(tmp_path, invoices_csv=INVOICES, events_csv=events))
+    assert (error.source, error.line) == ("events.csv", 4)
+
+
+def test_a_semicolon_separated_file_with_decimal_commas(tmp_path: Path) -> None:
+    # what Excel writes with Italian settings: ';' between cells, ',' before the decimals
+    invoices = (
+        "\ufeffinvoice_id;debtor_id;number;issue_date;due_date;amount\r\n"
+        "F1;D1;2026/0001;2026-01-10;2026-02-09;1.234,56\r\n"
+        "F2;D2;2026/0002;2026-01-12;2026-01-12;80,5\r\n"
+        "F3;D2;2026/0003;2026-01-12;2026-01-12;1.234.567\r\n"
+        "F4;D2;2026/0004;2026-01-12;2026-01-12;12.50\r\n"
+    )
+    payments = "payment_id;debtor_id;date;amount;reference\nP1;D1;2026-02-10;100;FT 2026/0001\n"
+    debtors = DEBTORS.replace(",", ";")
+    portfolio = read_folder(
+        folder(tmp_path, invoices_csv=invoices, payments_csv=payments, debtors_csv=debtors)
+    ).portfolio
+    assert [i.total.amount for i in portfolio.invoices] == [
+        Decimal("1234.56"),
+        Decimal("80.5"),
+        Decimal("1234567"),
+        Decimal("12.50"),
+    ]
+    assert portfolio.payments[0].amount == Money("100", "EUR")
+
+
+@pytest.mark.parametrize(
+    ("cell", "hint"),
+    [
+        ("1.234", "ambiguous"),
+        ("1,234.56", "such as 1234,56"),
+        ("1,234", "reads as '1.234'"),
+        ("1.2.3", "such as 1234,56"),
+    ],
+)
+def test_amounts_in_a_semicolon_separated_file(tmp_path: Path, cell: str, hint: str) -> None:
+    payments = f"payment_id;debtor_id;date;amount\nP1;D1;2026-02-10;{cell}\n"
+    error = only(folder(tmp_path, payments_csv=payments))
+    assert (error.source, error.line, error.field) == ("payments.csv", 2, "amount")
+    assert hint in error.message
+
+
+def test_a_comma_separated_file_keeps_the_dot(tmp_path: Path) -> None:
+    # a quoted "1,234.56" in a ','-separated file is not read as a decimal comma
+    error = only(folder(tmp_path, payments_csv=PAYMENTS.replace("100.00", '"1,234.56"')))
+    assert "groups thousands with commas" in error.message
+
+
 # -- all problems at once, and skipping them -------------------------------------------------
 
 MESSY_DEBTORS = DEBTORS + "D3,,business\nD4,Cartoleria Nanni,business\n"

@@ -180,6 +180,30 @@ class Portfolio:
         found = {i.currency for i in self.invoices if i.debtor_id == debtor_id}
         return sorted(found)
 
+    def unallocatable_payments(self) -> tuple[Payment, ...]:
+        """The payments that cannot pay anything: each is in a currency in which its debtor has
+        no invoice (a case is per debtor and invoice currency, and a payment is allocated only
+        within its currency). They stay in the portfolio; this says which they are, so they can
+        be reported instead of silently ignored.
+
+        >>> from datetime import date
+        >>> from dunning import Creditor, Debtor, Invoice, Money, Payment
+        >>> p = Portfolio(
+        ...     Creditor("Tipografia Emiliana S.r.l."),
+        ...     [Debtor("C001", "Osteria del Portico S.n.c.")],
+        ...     [Invoice.single("F1", "C001", date(2026, 3, 2), date(2026, 3, 31),
+        ...                     Money("100.00", "EUR"))],
+        ...     [Payment("P1", "C001", date(2026, 4, 2), Money("110.00", "USD"))],
+        ... )
+        >>> [pay.id for pay in p.unallocatable_payments()]
+        ['P1']
+        """
+        return tuple(
+            pay
+            for pay in self.payments
+            if pay.amount.currency not in self._currencies.get(pay.debtor_id, ())
+        )
+
     def cases(self, as_of: date, history: Iterable[Event] = ()) -> Iterator[Case]:
         """Every debtor's case (one per currency it was invoiced in) as of ``as_of``."""
         extra: dict[str, list[Event]] = {}

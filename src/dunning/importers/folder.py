@@ -1,7 +1,7 @@
 """Read a folder of CSV files and a ``dunning.toml`` into a `Portfolio`.
 
-The layout (all files UTF-8; CSV files comma-separated with a header row; an empty cell means
-"not given")::
+The layout (all files UTF-8; CSV files comma-separated, or ``;``-separated as Excel writes them
+in Italy, with a header row; an empty cell means "not given")::
 
     dunning.toml    [creditor], [policy] (+ [policy.params]), [run]
     debtors.csv     id,name,kind,vat_number,tax_code,email,pec,phone,address,postcode,city,
@@ -12,7 +12,7 @@ The layout (all files UTF-8; CSV files comma-separated with a header row; an emp
     events.csv      date,debtor_id,event,invoice_id,until,amount,currency,note   (optional)
 
 Dates are ISO (``2026-07-15``); amounts are plain decimals with a dot (``1234.56``), read
-straight into `Decimal`. Lists (``opt_out``, ``tags``, ``documents``) are ``;``-separated;
+straight into `Decimal`; in a ``;``-separated file with a decimal comma (``1.234,56``). Lists (``opt_out``, ``tags``, ``documents``) are ``;``-separated;
 several street lines in ``address`` are ``|``-separated. In ``invoices.csv`` each row is one open
 item: rows sharing an ``invoice_id`` are the instalments of one invoice, and ``kind=credit_note``
 rows are credit notes (``applies_to`` names the invoice they reduce).
@@ -64,7 +64,7 @@ from ..model import (
     Payment,
     PostalAddress,
 )
-from ..money import Money, minor_units
+from ..money import MAX_DIGITS, Money, is_currency, minor_units
 from ..portfolio import Portfolio
 
 __all__ = ["COLUMNS", "REQUIRED_COLUMNS", "Folder", "PolicyConfig", "read_folder"]
@@ -170,14 +170,6 @@ _PRESET = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 _TOML_LINE = re.compile(r"at line (\d+)")
 
 
-def _iban_ok(iban: str) -> bool:
-    compact = iban.replace(" ", "").upper()
-    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", compact):
-        return False
-    digits = "".join(str(int(c, 36)) for c in compact[4:] + compact[:4])
-    return int(digits) % 97 == 1
-
-
 class _Config:
     """Reads ``dunning.toml``; problems go to ``errors``."""
 
@@ -251,8 +243,6 @@ class _Config:
         for key, pattern, problem in checks:
             if key in values and not pattern.match(values[key]):
                 self._fail("creditor", key, f"{values[key]!r} {problem}")
-        if "iban" in values and not _iban_ok(values["iban"]):
-            self._fail("creditor", "iban", f"{values['iban']!r} is not a valid IBAN")
         lines = tuple(p.strip() for p in values.pop("address", "").split("|") if p.strip())
         place = {k: values.pop(k) for k in ("postcode", "city", "province") if k in values}
         address = None
@@ -301,6 +291,9 @@ _DMY_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^-?(\d{1,3}(\.\d{3})+|\d+),\d+$")
 _THOUSANDS_COMMA = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
+# in a ';'-separated file: "1.234.567" groups thousands, "1.234" could be either
+_GROUPED_DOT = re.compile(r"^-?\d{1,3}(\.\d{3}){2,}$")
+_AMBIGUOUS_DOT = re.compile(r"^-?\d{1,3}\.\d{3}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
@@ -312,10 +305,14 @@ class _Row:
     reported with ``on_error="skip"``.
     """
 
-    def __init__(self, source: str, line: int, cells: dict[str, str]) -> None:
+    def __init__(
+        self, source: str, line: int, cells: dict[str, str], *, decimal_comma: bool = False
+    ) -> None:
         self.source = source
         self.line = line
         self.cells = cells
+        self.decimal_comma = decimal_comma
+        """Amounts use a decimal comma (``1.234,56``): the file is ``;``-separated."""
         self.record: str | None = None
         self.errors: list[DataError] = []
         self.knock_on: list[DataError] = []
@@ -379,17 +376,40 @@ class _Row:
         if not _CURRENCY.match(text):
             self.fail(column, f"{text!r} is not an ISO 4217 currency code such as 'EUR'")
             return "EUR"
+        if not is_currency(text):
+            self.fail(column, f"{text!r} is not an ISO 4217 currency code (unknown to CLDR)")
+            return "EUR"
         return text
 
     def money(self, column: str, currency: str, *, required: bool = True) -> Money | None:
         text = self.need(column) if required else self.get(column)
         if text is None:
             return None
-        problem = _amount_problem(text, currency)
+        original = text
+        if self.decimal_comma:
+            if _AMBIGUOUS_DOT.match(text):
+                whole, fraction = text.replace(".", ""), text.replace(".", ",")
+                self.fail(
+                    column,
+                    f"{text!r} is ambiguous in a ';'-separated file: write {whole!r} if the dot "
+                    f"groups thousands, {fraction!r} if it separates the decimals",
+                )
+                return None
+            if _DECIMAL_COMMA.match(text) or _GROUPED_DOT.match(text):
+                text = text.replace(".", "").replace(",", ".")
+        problem = _amount_problem(text, currency, self.decimal_comma)
         if problem:
-            self.fail(column, problem)
+            read = f"{original!r} reads as {text!r}: " if text != original else ""
+            self.fail(column, read + problem)
             return None
-        amount = Money(Decimal(text), currency)
+        try:
+            amount = Money(Decimal(text), currency)
+        except ValueError:  # the only problem left: too many digits
+            self.fail(
+                column,
+                f"{original!r} is too large: at most {MAX_DIGITS} digits before the decimal point",
+            )
+            return None
         if not amount.is_positive:
             self.fail(column, f"must be positive, not {text}")
             return None
@@ -404,13 +424,15 @@ class _Row:
             return None
 
 
-def _amount_problem(text: str, currency: str) -> str | None:
+def _amount_problem(text: str, currency: str, decimal_comma: bool = False) -> str | None:
     if _DECIMAL.match(text):
         decimals = len(text.partition(".")[2])
         places = minor_units(currency)
         if decimals > places:
             return f"{text!r} has {decimals} decimals but {currency} has {places}"
         return None
+    if decimal_comma:
+        return f"{text!r} is not a decimal amount such as 1234,56 or 1.234,56"
     if _DECIMAL_COMMA.match(text):
         fixed = text.replace(".", "").replace(",", ".")
         return f"{text!r} uses a comma as decimal separator: write {fixed!r} (dot, no grouping)"
@@ -434,7 +456,8 @@ def _read_csv(path: Path, errors: list[DataError]) -> list[_Row] | None:
             DataError(f"is not UTF-8 text ({exc.reason} at byte {exc.start})", source=name)
         )
         return None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    delimiter = _delimiter(text, columns)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[_Row] = []
     header: list[str] | None = None
     start = 1
@@ -448,12 +471,21 @@ def _read_csv(path: Path, errors: list[DataError]) -> list[_Row] | None:
                 continue
             if not any(c.strip() for c in cells):
                 continue
-            row = _Row(name, line, dict(zip(header, cells, strict=False)))
+            cells_by_column = dict(zip(header, cells, strict=False))
+            row = _Row(name, line, cells_by_column, decimal_comma=delimiter == ";")
             if len(cells) > len(header):
                 row.fail(None, f"has {len(cells)} cells but the header has {len(header)}")
             rows.append(row)
     except csv.Error as exc:
-        errors.append(DataError(f"is not valid CSV: {exc}", source=name, line=start))
+        opened = _unclosed_quote(text, start)
+        if opened is not None:
+            message = (
+                "a quoted cell opens on this line and is never closed: add the closing '\"' "
+                "(or remove the stray one); nothing after it could be read"
+            )
+            errors.append(DataError(message, source=name, line=opened))
+        else:
+            errors.append(DataError(f"is not valid CSV: {exc}", source=name, line=start))
         return None
     if header is None:
         errors.append(
@@ -461,6 +493,32 @@ def _read_csv(path: Path, errors: list[DataError]) -> list[_Row] | None:
         )
         return None
     return rows
+
+
+def _delimiter(text: str, columns: tuple[str, ...]) -> str:
+    """``,`` unless the header line names more known columns when split on ``;`` (what
+    Excel writes where the decimal separator is a comma) or on a tab."""
+    header = text.split("\n", 1)[0]
+    best, most = ",", -1
+    for candidate in (",", ";", "\t"):
+        known = sum(c.strip().strip('"') in columns for c in header.split(candidate))
+        if known > most:
+            best, most = candidate, known
+    return best
+
+
+def _unclosed_quote(text: str, start: int) -> int | None:
+    """The line of the quote that opens a cell and is never closed, in the record starting on
+    line ``start``, or None when the quotes from there on pair up. Quotes inside a quoted cell
+    come in pairs (``""``), so it is the last line where their count turns odd."""
+    count, opened = 0, None
+    lines = io.StringIO(text, newline="").readlines()  # split as the csv reader counts
+    for number, line in enumerate(lines[start - 1 :], start):
+        before = count % 2
+        count += line.count('"')
+        if before == 0 and count % 2 == 1:
+            opened = number
+    return opened if count % 2 == 1 else None
 
 
 def _header_ok(
@@ -647,6 +705,19 @@ def _show(value: object) -> str:
 
 def _invoice(invoice_id: str, lines: list[_Line], known: _Known) -> None:
     first = lines[0]
+    seen: dict[tuple[date, Money], int] = {}
+    for line in lines:
+        if line.due_date is None or line.amount is None:
+            continue
+        if line.issue_date is not None and line.due_date < line.issue_date:
+            line.row.fail("due_date", f"{line.due_date} is before the issue date {line.issue_date}")
+        earlier = seen.setdefault((line.due_date, line.amount), line.row.line)
+        if earlier != line.row.line:
+            line.row.fail(
+                "invoice_id",
+                f"repeats line {earlier} exactly (same invoice, due date and amount): delete "
+                "the duplicated row, or give the instalment its own due date",
+            )
     for line in lines[1:]:
         for column in _AGREE:
             mine, theirs = getattr(line, column), getattr(first, column)
