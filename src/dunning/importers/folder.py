@@ -12,10 +12,11 @@ in Italy, with a header row; an empty cell means "not given")::
     events.csv      date,debtor_id,event,invoice_id,until,amount,currency,note   (optional)
 
 Dates are ISO (``2026-07-15``); amounts are plain decimals with a dot (``1234.56``), read
-straight into `Decimal`; in a ``;``-separated file with a decimal comma (``1.234,56``). Lists (``opt_out``, ``tags``, ``documents``) are ``;``-separated;
-several street lines in ``address`` are ``|``-separated. In ``invoices.csv`` each row is one open
-item: rows sharing an ``invoice_id`` are the instalments of one invoice, and ``kind=credit_note``
-rows are credit notes (``applies_to`` names the invoice they reduce).
+straight into `Decimal`; in a ``;``-separated file with a decimal comma (``1.234,56``). Lists
+(``opt_out``, ``tags``, ``documents``) are ``;``-separated; several street lines in ``address``
+are ``|``-separated. In ``invoices.csv`` each row is one open item: rows sharing an
+``invoice_id`` are the instalments of one invoice (an exact repeat of a row is an error), and
+``kind=credit_note`` rows are credit notes (``applies_to`` names the invoice they reduce).
 
 Every file is read and every problem collected before anything is raised: one `DataError`
 lists them all, each naming the file, the line (the header is line 1), the record and the
