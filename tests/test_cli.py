@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 
-from dunning.cli import main
+from dunning.cli import _waiting_summary, main
+from dunning.proposal import Waiting
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "tipografia"
 
@@ -137,3 +141,140 @@ def test_explain_shows_the_statement_or_why_not(folder: Path) -> None:
     code, later = run("explain", str(folder), "C015", "--as-of", "2026-07-15")
     assert code == 0  # a rate the tables do not know is reported, not guessed
     assert "not available: it-231: no published rate for 2026 H2" in later
+
+
+# -- bad input and quiet days, as a new user meets them -----------------------------------------
+
+
+def test_a_payment_in_a_currency_the_debtor_is_not_invoiced_in_is_reported(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with (folder / "payments.csv").open("a", encoding="utf-8") as handle:
+        handle.write("BON-USD-1,C004,2026-07-01,463.60,USD,Saldo fattura 2026/0145\n")
+    code, text = run("run", str(folder), "--as-of", "2026-07-15", "--dry-run")
+    assert code == 0
+    assert "C004" in text  # still owes: the USD payment paid nothing
+    err = capsys.readouterr().err
+    assert "warning: payment BON-USD-1 of debtor C004 is in USD" in err
+    assert "invoiced only in EUR" in err
+    assert "not allocated" in err
+
+
+def test_a_huge_amount_is_one_message_not_a_traceback(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    invoices = folder / "invoices.csv"
+    lines = invoices.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    cells = lines[1].split(",")
+    cells[header.index("amount")] = "1" * 32
+    lines[1] = ",".join(cells)
+    invoices.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert run("run", str(folder), "--as-of", "2026-07-15")[0] == 2
+    err = capsys.readouterr().err
+    assert "invoices.csv line 2" in err
+    assert "'amount'" in err
+    assert "too large" in err
+
+
+def test_an_unclosed_quote_is_a_short_message(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    invoices = folder / "invoices.csv"
+    lines = invoices.read_text(encoding="utf-8").splitlines()
+    lines[3] = lines[3].replace(",", ',"', 1)
+    invoices.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert run("run", str(folder), "--as-of", "2026-07-15")[0] == 2
+    err = capsys.readouterr().err
+    assert "invoices.csv line 4: a quoted cell opens on this line and is never closed" in err
+    assert len(err) < 400
+
+
+def test_a_folder_saved_by_italian_excel_plans_the_same(folder: Path) -> None:
+    # ';' between cells and a decimal comma, as Excel writes "CSV" with Italian settings
+    expected = run("run", str(folder), "--as-of", "2026-07-15", "--json", "--dry-run")[1]
+    for name in ("debtors.csv", "invoices.csv", "payments.csv", "events.csv"):
+        with (folder / name).open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.reader(handle))
+        column = rows[0].index("amount") if "amount" in rows[0] else None
+        for row in rows[1:]:
+            if column is not None and row[column]:
+                whole, _, cents = row[column].partition(".")
+                row[column] = f"{int(whole):,}".replace(",", ".") + "," + (cents or "00")
+        with (folder / name).open("w", encoding="utf-8-sig", newline="") as handle:
+            csv.writer(handle, delimiter=";", lineterminator="\r\n").writerows(rows)
+    assert re.search(r";\d\.\d{3},\d\d;", (folder / "invoices.csv").read_text(encoding="utf-8"))
+    code, text = run("run", str(folder), "--as-of", "2026-07-15", "--json", "--dry-run")
+    assert code == 0
+    assert text == expected
+
+
+def test_on_a_sunday_it_says_why_nothing_is_sent(folder: Path) -> None:
+    code, text = run("run", str(folder), "--as-of", "2026-07-19", "--dry-run")
+    assert code == 0
+    assert text.startswith(
+        "2026-07-19 is a Sunday (not a business day in IT): nothing is sent; "
+        "next business day 2026-07-20."
+    )
+    text = run("run", str(folder), "--as-of", "2026-06-02", "--dry-run")[1]
+    assert text.startswith("2026-06-02 is a public holiday (not a business day in IT)")
+
+
+def test_on_a_quiet_business_day_it_summarises_why_debtors_wait(folder: Path) -> None:
+    code, text = run("run", str(folder), "--as-of", "2026-01-08", "--dry-run")
+    assert code == 0
+    lines = text.splitlines()
+    assert lines[0] == "Nothing to do on 2026-01-08: no debtor has a step due today; why they wait:"
+    assert lines[1:4] == [
+        "  38 debtor(s): nothing open",
+        "   1 debtor(s): blocked",
+        "   1 debtor(s): next step not due yet (the first on 2026-01-30)",
+    ]
+    assert "(--waiting shows why)" in text
+
+
+def test_reasons_are_grouped_without_what_is_particular_to_a_debtor() -> None:
+    whys = [
+        ("D1", "nothing open", None),
+        ("D2", "blocked: procedura concorsuale", None),
+        ("D3", "next: preavviso for 2026/0100", date(2026, 7, 24)),
+        ("D4", "next: preavviso for 2026/0098", date(2026, 7, 22)),
+        ("D5", "next: sollecito_1 for 2026/0131; held: payment in transit: 5 days", None),
+        ("D6", "case paused while 2026/0085 is disputed (2026/0096, 2026/0101)", None),
+        ("D7", "case paused while 2026/0012 is disputed", None),
+        ("D8", "something else", None),
+        ("D9", "and another", None),
+    ]
+    waiting = tuple(Waiting(d, "EUR", why, nxt) for d, why, nxt in whys)
+    assert _waiting_summary(waiting) == [
+        "  2 debtor(s): case paused while … is disputed",
+        "  2 debtor(s): next step not due yet (the first on 2026-07-22)",
+        "  1 debtor(s): and another",
+        "  1 debtor(s): blocked",
+        "  1 debtor(s): held: payment in transit",
+        "  ... and 2 other reason(s)",
+    ]
+
+
+class _ClosedPipe(io.StringIO):
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_closed_pipe_ends_quietly(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["run", str(folder), "--as-of", "2026-07-15", "--dry-run"], out=_ClosedPipe())
+    assert code == 1
+    assert capsys.readouterr().err == ""
+
+
+def test_piped_into_head_there_is_no_traceback(folder: Path) -> None:
+    # the reader closes the pipe before anything is written, as `| head -0` would
+    command = [sys.executable, "-m", "dunning.cli", "simulate", str(folder)]
+    command += ["--from", "2026-01-01", "--to", "2026-12-31"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as child:
+        assert child.stdout is not None
+        assert child.stderr is not None
+        child.stdout.close()
+        err = child.stderr.read().decode()
+        assert child.wait(timeout=120) == 1
+    assert err == ""

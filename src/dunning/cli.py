@@ -9,6 +9,8 @@ This module is the edge: it is the only place that reads the clock (for a missin
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -23,7 +25,7 @@ from .history import append_events, read_events
 from .importers.folder import Folder, read_folder
 from .interest import UnknownRate
 from .policy import PolicyLike
-from .proposal import Proposal
+from .proposal import Proposal, Waiting
 from .statement import statement_for
 
 __all__ = ["main"]
@@ -75,22 +77,99 @@ def _load(folder: Path) -> tuple[Folder, PolicyLike, list[Event]]:
     return data, policy, read_events(folder / HISTORY)
 
 
+def _warn_unallocatable(data: Folder) -> None:
+    """Say which payments cannot pay anything (no invoice of the debtor in their currency)."""
+    for pay in data.portfolio.unallocatable_payments():
+        have = data.portfolio.currencies_of(pay.debtor_id)
+        invoiced = f"is invoiced only in {', '.join(have)}" if have else "has no invoice"
+        print(
+            f"dunning: warning: payment {pay.id} of debtor {pay.debtor_id} is in "
+            f"{pay.amount.currency} but the debtor {invoiced}: the payment is not allocated",
+            file=sys.stderr,
+        )
+
+
 def _run(args: argparse.Namespace, out: TextIO) -> int:
     data, policy, history = _load(args.folder)
     as_of: date = args.as_of or date.today()
     per_invoice = args.per_invoice or data.per_invoice
     proposal = plan(data.portfolio, policy, as_of, history, per_invoice=per_invoice)
+    _warn_unallocatable(data)
     if args.json:
         print(proposal.to_json(), file=out)
     else:
-        _print_proposal(proposal, data, history, args, out)
+        _print_proposal(proposal, data, policy, history, args, out)
     if not args.dry_run:
         append_events(args.folder / HISTORY, proposal.events())
     return 0
 
 
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _closed_day(policy: PolicyLike, day: date) -> str | None:
+    """Why nothing is sent on ``day`` when it is not a business day in any calendar of the
+    policy ("2026-07-19 is a Sunday (not a business day in IT): ..."), else None."""
+    calendars = list(dict.fromkeys(p.calendar for p in policy.all_policies))
+    if not calendars or any(c.is_business_day(day) for c in calendars):
+        return None
+    if all(day.weekday() in c.weekend for c in calendars):
+        what = f"a {_DAYS[day.weekday()]}"
+    elif all(any(day in closure for closure in c.closures) for c in calendars):
+        what = "a closure day"
+    else:
+        what = "a public holiday"
+    where = ", ".join(dict.fromkeys(c.country or "the policy's calendar" for c in calendars))
+    after = min(c.roll_forward(day) for c in calendars)
+    return (
+        f"{day} is {what} (not a business day in {where}): nothing is sent; "
+        f"next business day {after}."
+    )
+
+
+_SPECIFIC = re.compile(r"\S*\d\S*")  # dates, invoice numbers, amounts, counts
+
+
+def _reason(why: str) -> str:
+    """The general reason of a wait, without what is particular to the debtor: "nothing open",
+    "blocked", "next step not due yet", "held: payment in transit"..."""
+    if "held: " in why:
+        return "held: " + _reason(why.split("held: ", 1)[1])
+    first = why.split("; ", 1)[0]
+    if first.startswith("next: "):
+        return "next step not due yet"
+    head = re.sub(r"\([^)]*\)", "", first.split(": ", 1)[0])
+    return " ".join(_SPECIFIC.sub("…", head).split()) or why
+
+
+def _waiting_summary(waiting: tuple[Waiting, ...], shown: int = 5) -> list[str]:
+    """The reasons debtors wait, most common first: how many debtors, and the earliest date
+    something is next due."""
+    debtors: dict[str, set[str]] = {}
+    nearest: dict[str, date] = {}
+    for wait in waiting:
+        reason = _reason(wait.why)
+        debtors.setdefault(reason, set()).add(wait.debtor_id)
+        if wait.next_date is not None:
+            nearest[reason] = min(nearest.get(reason, wait.next_date), wait.next_date)
+    ranked = sorted(debtors, key=lambda r: (-len(debtors[r]), r))
+    width = len(str(max((len(ids) for ids in debtors.values()), default=0)))
+    lines = []
+    for reason in ranked[:shown]:
+        first = f" (the first on {nearest[reason]})" if reason in nearest else ""
+        lines.append(f"  {len(debtors[reason]):>{width}} debtor(s): {reason}{first}")
+    if len(ranked) > shown:
+        lines.append(f"  ... and {len(ranked) - shown} other reason(s)")
+    return lines
+
+
 def _print_proposal(
-    proposal: Proposal, data: Folder, history: list[Event], args: argparse.Namespace, out: TextIO
+    proposal: Proposal,
+    data: Folder,
+    policy: PolicyLike,
+    history: list[Event],
+    args: argparse.Namespace,
+    out: TextIO,
 ) -> None:
     locale = data.portfolio.creditor.locale
     as_of = proposal.as_of
@@ -108,8 +187,15 @@ def _print_proposal(
                 f"today (recorded in {args.folder / HISTORY}).",
                 file=out,
             )
+        elif closed := _closed_day(policy, as_of):
+            print(closed, file=out)
         else:
-            print(f"Nothing to do on {as_of}.", file=out)
+            # the reasons in short; --waiting lists every debtor below instead
+            reasons = [] if args.waiting else _waiting_summary(proposal.waiting)
+            head = f"Nothing to do on {as_of}: no debtor has a step due today"
+            print(head + ("; why they wait:" if reasons else "."), file=out)
+            for line in reasons:
+                print(line, file=out)
     debtors = len({a.debtor_id for a in proposal})
     print(
         f"\n{len(proposal)} action(s) for {debtors} debtor(s) on {as_of}; "
@@ -166,17 +252,36 @@ def _simulate(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _silence_stdout() -> None:
+    """Point the process's stdout at /dev/null so nothing more is written to a closed pipe,
+    not even the final flush at exit (see the note on SIGPIPE in the `signal` docs)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (e.g. replaced by a test runner)
+        pass
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 2 bad input)."""
-    args = _parser().parse_args(argv)
+    """Run the command line; returns the exit status (0 ok, 2 bad input, 1 when the reader of
+    the output went away, e.g. ``dunning run FOLDER | head``)."""
     stream = out or sys.stdout
     commands = {"run": _run, "explain": _explain, "simulate": _simulate}
     try:
-        return commands[args.command](args, stream)
-    except (DunningError, FileNotFoundError, KeyError) as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"dunning: error: {message}", file=sys.stderr)
-        return 2
+        args = _parser().parse_args(argv)
+        try:
+            status = commands[args.command](args, stream)
+        except (DunningError, FileNotFoundError, KeyError) as exc:
+            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+            print(f"dunning: error: {message}", file=sys.stderr)
+            return 2
+        stream.flush()
+        return status
+    except BrokenPipeError:
+        # the reader closed the pipe: stop quietly, with the status CPython itself uses
+        if out is None:
+            _silence_stdout()
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover
