@@ -9,7 +9,8 @@ in Italy, with a header row; an empty cell means "not given")::
     invoices.csv    invoice_id,debtor_id,number,issue_date,due_date,amount,currency,kind,
                     applies_to,documents
     payments.csv    payment_id,debtor_id,date,amount,currency,reference
-    events.csv      date,debtor_id,event,invoice_id,until,amount,currency,note   (optional)
+    events.csv      date,debtor_id,event,kind,invoice_id,until,due_date,amount,currency,
+                    channel,reference,sha256,note                              (optional)
 
 Dates are ISO (``2026-07-15``); amounts are plain decimals with a dot (``1234.56``), read
 straight into `Decimal`; in a ``;``-separated file with a decimal comma (``1.234,56``). Lists
@@ -17,6 +18,9 @@ straight into `Decimal`; in a ``;``-separated file with a decimal comma (``1.234
 are ``|``-separated. In ``invoices.csv`` each row is one open item: rows sharing an
 ``invoice_id`` are the instalments of one invoice (an exact repeat of a row is an error), and
 ``kind=credit_note`` rows are credit notes (``applies_to`` names the invoice they reduce).
+In ``events.csv`` the ``event`` cell says which event a row records and which other cells it
+uses (the rest must be empty); a payment plan takes one ``plan`` row per instalment, and the
+rows of one debtor and date are one plan.
 
 Every file is read and every problem collected before anything is raised: one `DataError`
 lists them all, each naming the file, the line (the header is line 1), the record and the
@@ -43,18 +47,26 @@ import attrs
 
 from ..errors import DataError
 from ..events import (
+    REPLY_KINDS,
+    AddressUpdated,
     BlockLifted,
     BlockSet,
     DebtorReplied,
     DisputeOpened,
     DisputeResolved,
+    DocumentAdded,
+    DocumentsSent,
     Event,
+    HandOverApproved,
+    PlanAgreed,
     PromiseToPay,
+    ReplyKind,
     WrittenOff,
 )
 from ..model import (
     _E164,
     _EMAIL,
+    CHANNELS,
     CreditNote,
     Creditor,
     Debtor,
@@ -95,7 +107,10 @@ COLUMNS: Mapping[str, tuple[str, ...]] = {
         "invoice_id,debtor_id,number,issue_date,due_date,amount,currency,kind,applies_to,documents"
     ),
     PAYMENTS: _header("payment_id,debtor_id,date,amount,currency,reference"),
-    EVENTS: _header("date,debtor_id,event,invoice_id,until,amount,currency,note"),
+    EVENTS: _header(
+        "date,debtor_id,event,kind,invoice_id,until,due_date,amount,currency,channel,reference,"
+        "sha256,note"
+    ),
 }
 #: The columns each CSV file must have.
 REQUIRED_COLUMNS: Mapping[str, tuple[str, ...]] = {
@@ -799,55 +814,162 @@ def _payments(rows: list[_Row], known: _Known) -> list[Payment]:
     return payments
 
 
-#: For each kind of event row: the cells it needs and the optional ones it may use.
+#: The event names of ``events.csv``: for each, the cells it needs and the optional ones it
+#: may use (any other cell of the row must be empty).
 _EVENT_CELLS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "promise": (("until",), ("amount", "currency", "note")),
     "dispute": (("invoice_id",), ("note",)),
     "dispute_resolved": (("invoice_id",), ("note",)),
     "block": ((), ("note",)),
     "unblock": ((), ("note",)),
-    "reply": ((), ("note",)),
+    "reply": ((), ("kind", "reference", "channel", "until", "invoice_id", "note")),
+    "plan": (("due_date", "amount"), ("currency", "note")),
+    "document": (("invoice_id", "kind", "reference"), ("sha256",)),
+    "documents_sent": ((), ("note",)),
+    "hand_over_approved": ((), ("note",)),
+    "address_updated": (("channel",), ()),
     "write_off": ((), ("invoice_id", "note")),
 }
+#: The cells every event row has.
+_EVENT_COMMON = ("date", "debtor_id", "event")
+#: The channels whose address a debtor can give (the agency is not one).
+_ADDRESS_CHANNELS = tuple(c for c in CHANNELS if c != "agency")
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+def _one_of(row: _Row, column: str, value: str, valid: Iterable[str], what: str) -> bool:
+    """Whether ``value`` is one of ``valid``; if not, a problem that lists them (with the
+    closest one first when it looks like a typo)."""
+    valid = tuple(valid)
+    if value in valid:
+        return True
+    close = difflib.get_close_matches(value, valid, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    row.fail(column, f"{value!r} is not {what}; {hint}use one of {', '.join(valid)}")
+    return False
+
+
+@attrs.define
+class _PlanRow:
+    """One instalment row of a payment plan in ``events.csv``."""
+
+    row: _Row
+    due_date: date | None
+    amount: Money | None
 
 
 def _events(rows: list[_Row], known: _Known) -> list[Event]:
-    events: list[Event] = []
+    # a plan's rows are gathered under (debtor, date) and built at the place of its first row
+    slots: list[Event | tuple[str, date]] = []
+    plans: dict[tuple[str, date], list[_PlanRow]] = {}
     for row in rows:
-        kind = row.need("event")
-        row.record = f"{kind or 'event'} of {row.get('debtor_id') or '?'}"
+        name = row.need("event")
+        row.record = f"{name or 'event'} of {row.get('debtor_id') or '?'}"
         debtor_id = known.debtor(row)
         when = row.date("date")
-        if kind is None or kind not in _EVENT_CELLS:
-            if kind is not None:
-                row.fail("event", f"{kind!r} is not one of {', '.join(_EVENT_CELLS)}")
+        if name is None or not _one_of(row, "event", name, _EVENT_CELLS, "an event"):
             continue
-        needed, optional = _EVENT_CELLS[kind]
+        needed, optional = _EVENT_CELLS[name]
         for column in needed:
             row.need(column)
         row.unused(
-            (
-                c
-                for c in ("invoice_id", "until", "amount", "currency")
-                if c not in needed + optional
-            ),
-            f"by a {kind!r} event",
+            (c for c in COLUMNS[EVENTS] if c not in _EVENT_COMMON + needed + optional),
+            f"by a {name!r} event",
         )
-        event = _event(row, kind, when, debtor_id, known)
+        if name == "plan":
+            # presence is checked above
+            due_date = row.date("due_date", required=False)
+            line = _PlanRow(row, due_date, row.money("amount", row.currency(), required=False))
+            if debtor_id is not None and when is not None:
+                key = (debtor_id, when)
+                if key not in plans:
+                    slots.append(key)
+                plans.setdefault(key, []).append(line)
+            continue
+        event = _event(row, name, when, debtor_id, known)
         if event is not None and row.ok:
+            slots.append(event)
+    built = {key: _plan(key, lines, known) for key, lines in plans.items()}
+    events: list[Event] = []
+    for slot in slots:
+        event = built[slot] if isinstance(slot, tuple) else slot
+        if event is not None:
             events.append(event)
     return events
 
 
+def _first_date(pair: tuple[date, Money]) -> date:
+    return pair[0]
+
+
+def _plan(key: tuple[str, date], lines: list[_PlanRow], known: _Known) -> PlanAgreed | None:
+    """The `PlanAgreed` of the rows of one debtor and date (one row per instalment)."""
+    debtor_id, when = key
+    first = lines[0]
+    seen: dict[date, int] = {}
+    currencies = {i.currency for i in known.invoices.values() if i.debtor_id == debtor_id}
+    for line in lines:
+        row = line.row
+        if line.due_date is not None:
+            if line.due_date < when:
+                row.fail("due_date", f"{line.due_date} is before the plan was agreed ({when})")
+            earlier = seen.setdefault(line.due_date, row.line)
+            if earlier != row.line:
+                row.fail(
+                    "due_date",
+                    f"line {earlier} of the same plan is due on {line.due_date} too: each "
+                    "instalment has its own due date (add the amounts up on one row)",
+                )
+        if line.amount is None:
+            continue
+        currency = line.amount.currency
+        if first.amount is not None and currency != first.amount.currency:
+            row.fail(
+                "currency",
+                f"the rows of one plan disagree: {currency} here, {first.amount.currency} on "
+                f"line {first.row.line}",
+            )
+        elif currencies and currency not in currencies:
+            row.fail(
+                "currency",
+                f"debtor {debtor_id!r} is invoiced only in {', '.join(sorted(currencies))}: "
+                f"a plan in {currency} would pay nothing",
+            )
+    plan = None
+    pairs = [(ln.due_date, ln.amount) for ln in lines]
+    instalments = sorted(
+        ((day, amount) for day, amount in pairs if day is not None and amount is not None),
+        key=_first_date,
+    )
+    if all(line.row.ok for line in lines) and len(instalments) == len(lines):
+        notes = dict.fromkeys(n for ln in lines if (n := ln.row.get("note")))
+        plan = first.row.build(
+            PlanAgreed, when, debtor_id, instalments=instalments, note="; ".join(notes)
+        )
+    if plan is not None:
+        return plan
+    bad = next((ln.row for ln in lines if not ln.row.ok), first.row)
+    for line in lines:
+        if line.row.ok:
+            line.row.drop(None, f"left out with the payment plan of line {bad.line}")
+    return None
+
+
 def _event(
-    row: _Row, kind: str, when: date | None, debtor_id: str | None, known: _Known
+    row: _Row, name: str, when: date | None, debtor_id: str | None, known: _Known
 ) -> Event | None:
     note = row.get("note") or ""
-    uses_invoice = "invoice_id" in _EVENT_CELLS[kind][0] + _EVENT_CELLS[kind][1]
+    needed, optional = _EVENT_CELLS[name]
+    uses_invoice = "invoice_id" in needed + optional
     invoice = known.invoice(row, "invoice_id", debtor_id) if uses_invoice else None
+    channel = row.get("channel")
+    if channel is not None:
+        valid = _ADDRESS_CHANNELS if name == "address_updated" else CHANNELS
+        if not _one_of(row, "channel", channel, valid, "a channel"):
+            channel = None
     if when is None or debtor_id is None:
         return None
-    if kind == "promise":
+    if name == "promise":
         until = row.date("until", required=False)  # its presence is checked above
         amount = row.money("amount", row.currency(), required=False)
         if row.get("currency") and amount is None and "amount" not in row.failed:
@@ -855,20 +977,69 @@ def _event(
         if until is not None and until < when:
             row.fail("until", f"{until} is before the promise was made ({when})")
         return None if until is None else PromiseToPay(when, debtor_id, until, amount, note)
-    if kind == "block":
+    if name == "reply":
+        return _reply(row, when, debtor_id, invoice, channel or "", note)
+    if name == "document":
+        return _document_added(row, when, debtor_id, invoice)
+    if name == "block":
         return BlockSet(when, debtor_id, reason=note)
-    if kind == "unblock":
+    if name == "unblock":
         return BlockLifted(when, debtor_id, note=note)
-    if kind == "reply":
-        return DebtorReplied(when, debtor_id, note=note)
-    if kind == "write_off":
+    if name == "documents_sent":
+        return DocumentsSent(when, debtor_id, note=note)
+    if name == "hand_over_approved":
+        return HandOverApproved(when, debtor_id, note=note)
+    if name == "address_updated":
+        return None if channel is None else AddressUpdated(when, debtor_id, channel)
+    if name == "write_off":
         keys = tuple(invoice.item_key(item) for item in invoice.items) if invoice else ()
         return WrittenOff(when, debtor_id, items=keys, reason=note)
     if invoice is None:
         return None
-    if kind == "dispute":
+    if name == "dispute":
         return DisputeOpened(when, debtor_id, invoice.id, reason=note)
     return DisputeResolved(when, debtor_id, invoice.id, note=note)
+
+
+def _reply(
+    row: _Row, when: date, debtor_id: str, invoice: Invoice | None, channel: str, note: str
+) -> DebtorReplied | None:
+    kind = row.get("kind") or "other"
+    if not _one_of(row, "kind", kind, REPLY_KINDS, "a kind of reply"):
+        return None
+    until = row.date("until", required=False)
+    if until is not None:
+        if kind != "promise":
+            row.fail(
+                "until",
+                f"is used only by a reply of kind 'promise' (the day it promises to pay by), "
+                f"not {kind!r}; leave the cell empty",
+            )
+        elif until < when:
+            row.fail("until", f"{until} is before the reply ({when})")
+    return row.build(
+        DebtorReplied,
+        when,
+        debtor_id,
+        note=note,
+        channel=channel,
+        kind=cast(ReplyKind, kind),
+        reference=row.get("reference") or "",
+        until=until,
+        invoice_id=invoice.id if invoice else None,
+    )
+
+
+def _document_added(
+    row: _Row, when: date, debtor_id: str, invoice: Invoice | None
+) -> DocumentAdded | None:
+    kind, reference, sha256 = row.get("kind"), row.get("reference"), row.get("sha256")
+    if sha256 is not None and not _SHA256.match(sha256):
+        row.fail("sha256", f"{sha256!r} is not a SHA-256 hash (64 hexadecimal digits)")
+    if invoice is None or kind is None or reference is None:
+        return None
+    document = Document(kind, reference, sha256.lower() if sha256 else None)
+    return DocumentAdded(when, debtor_id, invoice.id, document)
 
 
 # -- the folder ------------------------------------------------------------------------------
