@@ -278,3 +278,72 @@ def test_piped_into_head_there_is_no_traceback(folder: Path) -> None:
         err = child.stderr.read().decode()
         assert child.wait(timeout=120) == 1
     assert err == ""
+
+
+# -- alerts: what a person must look at ----------------------------------------------------------
+
+
+def _add_events(folder: Path, *rows: dict[str, str]) -> None:
+    """Append rows to the example's events.csv, with the columns they need."""
+    path = folder / "events.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        columns = list(reader.fieldnames or [])
+        existing = list(reader)
+    columns += [c for row in rows for c in row if c not in columns]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows([*existing, *rows])
+
+
+def test_run_prints_the_alerts_after_the_actions(folder: Path) -> None:
+    code, text = run("run", str(folder), "--as-of", "2026-07-15", "--dry-run", "--waiting")
+    assert code == 0
+    lines = text.splitlines()
+    heading = lines.index("Alerts (1) — for a person:")
+    assert heading > next(i for i, line in enumerate(lines) if "action(s) for" in line)
+    assert lines[heading + 1].split()[:2] == ["C008", "dispute"]
+    assert "2026/0085 disputed since 2026-06-12" in lines[heading + 1]
+    assert lines[heading + 2 :] == []  # the last section, after the --waiting list
+
+
+def test_a_reply_from_events_csv_becomes_an_alert(folder: Path) -> None:
+    _add_events(
+        folder,
+        {
+            "date": "2026-07-10",
+            "debtor_id": "C004",
+            "event": "reply",
+            "kind": "documents_requested",
+            "channel": "email",
+            "note": "vuole copia del DDT",
+        },
+    )
+    code, text = run("run", str(folder), "--as-of", "2026-07-15", "--dry-run")
+    assert code == 0
+    assert "Alerts (2) — for a person:" in text
+    alerts = text.split("Alerts (2) — for a person:")[1].splitlines()[1:]
+    assert [line.split()[:2] for line in alerts] == [
+        ["C004", "documents_requested"],
+        ["C008", "dispute"],
+    ]
+    table = text.split("\n\n")[0]
+    assert "C004" not in table  # held until the documents are sent
+
+
+def test_no_alerts_no_section(folder: Path) -> None:
+    code, text = run("run", str(folder), "--as-of", "2026-03-16", "--dry-run")
+    assert code == 0
+    assert "Alerts" not in text
+
+
+def test_with_json_the_alerts_go_to_standard_error(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, text = run("run", str(folder), "--as-of", "2026-07-15", "--json", "--dry-run")
+    assert code == 0
+    assert isinstance(json.loads(text), list)  # standard output is still only the actions
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "Alerts (1) — for a person:"
+    assert err[1].split()[:2] == ["C008", "dispute"]

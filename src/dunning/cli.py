@@ -25,7 +25,7 @@ from .history import append_events, read_events
 from .importers.folder import Folder, read_folder
 from .interest import UnknownRate
 from .policy import PolicyLike
-from .proposal import Proposal, Waiting
+from .proposal import Alert, Proposal, Waiting
 from .statement import statement_for
 
 __all__ = ["main"]
@@ -96,7 +96,10 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     proposal = plan(data.portfolio, policy, as_of, history, per_invoice=per_invoice)
     _warn_unallocatable(data)
     if args.json:
+        # standard output stays a JSON list of actions: the alerts go to standard error
         print(proposal.to_json(), file=out)
+        if proposal.alerts:
+            print("\n".join(_alert_lines(proposal.alerts)), file=sys.stderr)
     else:
         _print_proposal(proposal, data, policy, history, args, out)
     if not args.dry_run:
@@ -163,6 +166,16 @@ def _waiting_summary(waiting: tuple[Waiting, ...], shown: int = 5) -> list[str]:
     return lines
 
 
+def _alert_lines(alerts: Sequence[Alert]) -> list[str]:
+    """The alerts as a short section: a heading, then one line per alert with the debtor, the
+    kind of alert and why, in columns."""
+    debtor = max(len(a.debtor_id) for a in alerts)
+    kind = max(len(a.kind) for a in alerts)
+    lines = [f"Alerts ({len(alerts)}) — for a person:"]
+    lines.extend(f"  {a.debtor_id:<{debtor}}  {a.kind:<{kind}}  {a.why}" for a in alerts)
+    return lines
+
+
 def _print_proposal(
     proposal: Proposal,
     data: Folder,
@@ -204,14 +217,13 @@ def _print_proposal(
         + ("; dry run, nothing recorded." if args.dry_run else "."),
         file=out,
     )
-    if proposal.alerts:
-        print(f"\n{len(proposal.alerts)} alert(s):", file=out)
-        for alert in proposal.alerts:
-            print(f"  {alert.debtor_id} {alert.kind}: {alert.why}", file=out)
     if args.waiting:
         for wait in proposal.waiting:
             nxt = f" on {wait.next_date}" if wait.next_date else ""
             print(f"  {wait.debtor_id}: {wait.why}{nxt}", file=out)
+    if proposal.alerts:
+        print(file=out)
+        print("\n".join(_alert_lines(proposal.alerts)), file=out)
 
 
 def _explain(args: argparse.Namespace, out: TextIO) -> int:
