@@ -83,14 +83,15 @@ TINY = Policy(
     name="tiny",
 )
 
-#: A notice, a guarded call, a per-item reminder cap, a per-channel cap, grace, business days.
+#: A notice, a guarded optional call, a reminder cap per episode, a per-channel cap, grace,
+#: business days.
 SMALL = Policy(
     Step("heads_up", "notice", via=email | sms).at(before_due(3))
     >> Step("first", "reminder", via=email | postal()).at(after_due(2))
-    >> Step("call", "call", via=phone)
+    >> Step("second", "reminder", via=email | pec | postal()).at(after_previous(7))
+    >> Step("call", "call", via=phone, optional=True)
     .at(after_previous(5))
     .when(balance_at_least(Money("500.00", "EUR")))
-    >> Step("second", "reminder", via=email | pec | postal()).at(after_previous(7))
     >> Step("formal", "formal_notice", via=pec | postal("raccomandata_ar")).at(after_previous(7)),
     rules=(
         on_business_days(),

@@ -62,39 +62,37 @@ def test_nothing_for_a_paid_invoice() -> None:
     assert proposal.waiting[0].why == "nothing open"
 
 
-def test_one_action_per_debtor_listing_every_overdue_item() -> None:
+def test_the_debtor_climbs_one_ladder_and_new_items_join_the_episode() -> None:
     pf = portfolio(
         [business()],
         [invoice("F1", "B1", DUE), invoice("F2", "B1", DUE + timedelta(days=5), "200.00")],
     )
-    timeline = run_days(pf, SIMPLE, date(2026, 3, 1), date(2026, 4, 10))
-    steps = [(a.date.day, a.step, a.items, a.levels) for a in timeline]
-    # Each item keeps its own level; a reminder lists every overdue item, a notice only its own.
-    assert steps[:5] == [
-        (7, "courtesy", ("F1",), (("F1", 1),)),
-        (11, "first", ("F1",), (("F1", 2),)),
-        (12, "courtesy", ("F2",), (("F2", 1),)),
-        (16, "first", ("F1", "F2"), (("F2", 2),)),
-        (21, "second", ("F1", "F2"), (("F1", 3),)),
+    timeline = run_days(pf, SIMPLE, date(2026, 3, 1), date(2026, 4, 30))
+    steps = [(a.date.isoformat(), a.step, a.items, a.upcoming) for a in timeline]
+    # One ladder for the debtor: F2 falls due during the episode, gets no courtesy notice of
+    # its own, is mentioned as coming due, then claimed by the episode's next step.
+    assert steps == [
+        ("2026-03-07", "courtesy", ("F1",), ("F2",)),
+        ("2026-03-11", "first", ("F1",), ("F2",)),
+        ("2026-03-21", "second", ("F1", "F2"), ()),
+        ("2026-03-31", "final", ("F1", "F2"), ()),
     ]
-    assert len({a.date for a in timeline}) == len(timeline)  # one action per debtor per day
+    assert [a.level for a in timeline] == [1, 2, 3, 4]
+    assert str(timeline.actions[1].amount) == "1,000.00 EUR"  # F2 not yet due: not claimed
+    assert str(timeline.actions[2].amount) == "1,200.00 EUR"
 
 
-def test_spacing_makes_items_travel_together() -> None:
+def test_nothing_follows_the_formal_notice_but_the_hand_over() -> None:
     pf = portfolio(
         [business()],
-        [invoice("F1", "B1", DUE), invoice("F2", "B1", DUE + timedelta(days=5), "200.00")],
+        [invoice("F1", "B1", DUE), invoice("F3", "B1", DUE + timedelta(days=40), "300.00")],
     )
-    policy = SIMPLE.with_rules(contact_caps(min_days=10))
-    timeline = run_days(pf, policy, date(2026, 3, 1), date(2026, 4, 30))
-    assert [(a.date.isoformat(), a.step, a.levels) for a in timeline] == [
-        ("2026-03-07", "courtesy", (("F1", 1),)),
-        ("2026-03-11", "first", (("F1", 2),)),
-        ("2026-03-12", "courtesy", (("F2", 1),)),  # notices are not dunning contacts
-        ("2026-03-21", "second", (("F1", 3), ("F2", 2))),
-        ("2026-03-31", "final", (("F1", 4), ("F2", 3))),
-        ("2026-04-10", "final", (("F2", 4),)),
-    ]
+    timeline = run_days(pf, SIMPLE, date(2026, 3, 1), date(2026, 6, 30))
+    # F3 falls due after the formal notice: no reminder for it in this episode.
+    assert [a.step for a in timeline] == ["courtesy", "first", "second", "final"]
+    later = plan(pf, SIMPLE, date(2026, 6, 30), timeline.events)
+    assert "ladder complete" in later.waiting[0].why
+    assert [a.kind for a in later.alerts] == ["ladder_complete"]
 
 
 def test_per_invoice_mode_makes_one_action_per_invoice() -> None:
@@ -112,7 +110,7 @@ def test_a_late_run_climbs_one_level_only() -> None:
     (action,) = proposal
     assert action.step == "first"
     assert action.levels == (("F1", 2),)
-    assert "courtesy not applicable: due date" in action.why
+    assert "reminder 1 of episode 1" in action.why
 
 
 def test_second_run_on_the_same_day_plans_nothing_new() -> None:
@@ -145,7 +143,7 @@ def test_disputed_items_are_never_dunned() -> None:
     (action,) = plan(pf, SIMPLE, DUE + timedelta(days=1))
     assert action.items == ("F2",)
     assert action.amount == eur("300.00")
-    paused = plan(pf, SIMPLE.with_rules(pause_on_dispute()), DUE + timedelta(days=1))
+    paused = plan(pf, SIMPLE.with_rules(pause_on_dispute(whole_case=True)), DUE + timedelta(days=1))
     assert len(paused) == 0
     assert "F1 is disputed" in paused.waiting[0].why
 
@@ -214,7 +212,9 @@ def test_contact_caps_space_contacts_and_cap_reminders() -> None:
     timeline = simulate(pf, policy, DUE, DUE + timedelta(days=60))
     assert [(a.date - DUE).days for a in timeline] == [1, 21]
     assert [a.step for a in timeline] == ["first", "final"]
-    assert "cap of 1 reminders reached" in timeline.actions[1].why
+    assert (
+        "second passed over: 1 reminder(s) in this episode, the cap is 1" in timeline.actions[1].why
+    )
 
 
 def test_level_reset_is_the_only_way_down() -> None:
@@ -290,7 +290,8 @@ def test_explain_tells_the_story() -> None:
     text = explain(pf, SIMPLE, "B1", DUE + timedelta(days=15), t.events).text()
     assert "InvoiceRegistered F1" in text
     assert "ActionPlanned second (level 3, reminder) via email for F1" in text
-    assert "WAIT next: final for F1 (next 2026-03-31)" in text
+    assert "WAIT next: final (next 2026-03-31)" in text
+    assert "episode 1 since 2026-03-11: first 2026-03-11, second 2026-03-21" in text
 
 
 def test_payments_go_by_reference_then_oldest_first() -> None:
@@ -331,7 +332,8 @@ def test_a_failed_delivery_is_planned_again_on_the_next_channel() -> None:
     )
     history = [*t.events, bounced]
     case = pf.case("B1", final.date + timedelta(days=1), history)
-    assert case.item("F1").level == 3  # the formal notice did not happen
+    assert case.episode.level == 3  # the formal notice did not happen
+    assert [c.step for c in case.episode.contacts] == ["first", "second"]
     assert case.failed_routes == {("final", "pec")}
     (again,) = plan(pf, SIMPLE, final.date + timedelta(days=1), history)
     assert (again.step, again.channel, again.service) == ("final", "postal", "raccomandata_ar")

@@ -24,6 +24,7 @@ from dunning import (
     Calendar,
     Case,
     Debtor,
+    DeliveryFailed,
     DisputeOpened,
     Event,
     Invoice,
@@ -47,6 +48,7 @@ from dunning import (
     promise_pause,
     transit_grace,
 )
+from dunning.engine import assumed_deliveries
 from dunning.guards import predicate
 from dunning.policies import italy
 from dunning.policy import Decision, PolicyLike
@@ -58,13 +60,19 @@ from dunning.testing import (
     check_determinism,
     check_disputes_blocks_opt_outs,
     check_due_dates,
+    check_episode_limits,
     check_formal_notice,
+    check_hand_over,
     check_levels_never_drop,
     check_money_conserved,
     check_no_burst,
+    check_no_dead_end,
     check_nothing_due,
     check_one_level_per_run,
+    check_only_due_claimed,
+    check_plan_kept,
     check_run,
+    check_severity_never_drops,
     check_simulation,
     debtors,
     histories,
@@ -215,8 +223,8 @@ def test_invariant_9_skipping_runs_never_merges_or_reorders(s: Scenario) -> None
     """Invariant 9: skipping runs delays steps but never reorders or merges them.
 
     The same scenario (without level resets) is run every day and every 7th day: in both,
-    each item's levels rise strictly, one applicable step per run (`check_no_burst` on every
-    run).
+    the ladder levels that claim each item rise strictly, one applicable step per run
+    (`check_no_burst` on every run).
     """
     end = START + timedelta(days=42)
     daily: list[Event] = list(s.history)
@@ -226,8 +234,11 @@ def test_invariant_9_skipping_runs_never_merges_or_reorders(s: Scenario) -> None
         daily.extend(check_no_burst(s.portfolio, s.policy, day, daily).events())
         if n % 7 == 0:
             weekly.extend(check_no_burst(s.portfolio, s.policy, day, weekly).events())
+    # a payment plan's breach step is not on the ladder: it stays at the case's level
+    ladder = {step.name for p in s.policy.all_policies for step in p.ladder}
     for events in (daily, weekly):
-        for (debtor_id, key), climbs in level_sequences(events).items():
+        steps = [e for e in events if not isinstance(e, ActionPlanned) or e.step in ladder]
+        for (debtor_id, key), climbs in level_sequences(steps).items():
             levels = [level for _, level in climbs]
             assert levels == sorted(set(levels)), (
                 f"invariant 9: debtor {debtor_id}, item {key}: levels {levels}"
@@ -262,6 +273,75 @@ def test_check_run_holds_on_every_run(s: Scenario) -> None:
     events = check_simulation(s.portfolio, s.policy, s.days, s.history)
     planned = [e for e in events if isinstance(e, ActionPlanned)]
     assert all(e.date in s.days for e in planned)
+
+
+def delivered_runs(s: Scenario, fates: list[bool]) -> Iterator[tuple[date, list[Event], Proposal]]:
+    """Like `runs`, recording each action's delivery as `simulate` assumes it, except that
+    each PEC or registered letter whose fate (in order) is False bounces the same day and the
+    engine runs again that day."""
+    events = list(s.history)
+    fate = iter(fates)
+    for day in s.days:
+        proposal = plan(s.portfolio, s.policy, day, events)
+        yield day, list(events), proposal
+        events.extend(proposal.events())
+        delivered = assumed_deliveries(proposal.actions)
+        bounced = [d for d in delivered if not next(fate, True)]
+        events.extend(d for d in delivered if d not in bounced)
+        if bounced:
+            events.extend(DeliveryFailed(d.date, d.debtor_id, d.key, d.channel) for d in bounced)
+            again = plan(s.portfolio, s.policy, day, events)
+            yield day, list(events), again
+            events.extend(again.events())
+            events.extend(assumed_deliveries(again.actions))
+
+
+FATES = st.lists(st.booleans(), max_size=12)
+
+
+@given(scenarios(), FATES)
+def test_invariants_12_to_17_with_deliveries_and_bounces(s: Scenario, fates: list[bool]) -> None:
+    """Invariants 12-17 on every run, deliveries recorded and some PEC or registered letters
+    bounced (then re-planned the same day): severity and step number never go down in an
+    episode (12); nothing not yet due or in grace is claimed (13); the reminder and formal
+    notice limits per episode (14); the hand-over only after a proven, expired formal notice
+    (15); no silent dead end (16); a kept payment plan means no dunning contact (17).
+    (`test_check_run_holds_on_every_run` runs them too, with every delivery proven.)"""
+    for day, history, proposal in delivered_runs(s, fates):
+        for check in (
+            check_severity_never_drops,
+            check_only_due_claimed,
+            check_episode_limits,
+            check_hand_over,
+            check_no_dead_end,
+            check_plan_kept,
+            check_determinism,
+        ):
+            check(s.portfolio, s.policy, day, history, proposal)
+
+
+def test_invariant_17_a_broken_plan_resumes_within_the_grace() -> None:
+    """Invariant 17, second half: once an instalment is missed, the escalation resumes the
+    first business day after the plan's grace."""
+    pf = Portfolio(
+        CREDITOR,
+        [Debtor("B1", "Bar Centrale", email="info@bar.example.it", pec="bar@pec.example.it")],
+        [Invoice.single("F1", "B1", date(2026, 1, 2), date(2026, 2, 2), Money("900.00", "EUR"))],
+        events=[
+            dunning.PlanAgreed(
+                date(2026, 2, 20),
+                "B1",
+                instalments=[
+                    (date(2026, 3, 2), Money("300.00", "EUR")),
+                    (date(2026, 4, 1), Money("600.00", "EUR")),
+                ],
+            )
+        ],
+    )
+    timeline = dunning.simulate(pf, ITALY, date(2026, 2, 21), date(2026, 3, 31))
+    # 2 March unpaid; 5 days of grace: the breach step goes out on Monday 9 March
+    first = timeline.actions[0]
+    assert (first.date, first.step) == (date(2026, 3, 9), "sollecito_rata")
 
 
 # -- the strategies draw what they promise ----------------------------------------------------
@@ -387,12 +467,12 @@ def test_invariant_3_checker_catches_a_level_going_down() -> None:
     class Forgetful(Portfolio):
         """Forgets every level once something was planned today."""
 
-        def cases(self, as_of: date, history: Any = ()) -> Iterator[Case]:
+        def cases(self, as_of: date, history: Any = (), **kw: Any) -> Iterator[Case]:
             history = list(history)
-            for case in super().cases(as_of, history):
+            for case in super().cases(as_of, history, **kw):
                 if any(isinstance(e, ActionPlanned) and e.date == as_of for e in history):
-                    items = tuple(attrs.evolve(i, level=0) for i in case.items)
-                    case = attrs.evolve(case, items=items)
+                    episodes = tuple(attrs.evolve(e, level=0) for e in case.episodes)
+                    case = attrs.evolve(case, episodes=episodes)
                 yield case
 
     day, history, proposal = first_action()
@@ -400,13 +480,13 @@ def test_invariant_3_checker_catches_a_level_going_down() -> None:
         start=day + timedelta(days=1), history=[*history, *proposal.events()]
     )
     tricky = Forgetful(CREDITOR, ONE.debtors, ONE.invoices)
-    with pytest.raises(AssertionError, match=r"^invariant 3: debtor B1, item F1: level went down"):
+    with pytest.raises(AssertionError, match=r"^invariant 3: debtor B1: episode 1 went down"):
         check_levels_never_drop(tricky, SIMPLE, later, history, proposal)
 
 
 def test_invariant_4_checker_catches_a_skipped_level_and_a_repeated_step() -> None:
     day, history, proposal = first_action()
-    with pytest.raises(AssertionError, match=r"^invariant 4: .*item F1: skipped level 1 first"):
+    with pytest.raises(AssertionError, match=r"^invariant 4: .*skipped level 1 first"):
         check_one_level_per_run(
             ONE, SIMPLE, day, history, forged(proposal, level=2, step="second", levels=[("F1", 2)])
         )
@@ -415,11 +495,9 @@ def test_invariant_4_checker_catches_a_skipped_level_and_a_repeated_step() -> No
         check_one_level_per_run(ONE, SIMPLE, day, history, twice)
     next_day = day + timedelta(days=1)
     reset = [*history, *proposal.events(), dunning.LevelReset(next_day, "B1", level=0)]
-    # After a reset the item may climb to level 1 again; without it, that is a repeat.
+    # After a reset the case may climb to level 1 again; without it, that is a repeat.
     check_one_level_per_run(ONE, SIMPLE, next_day, reset, forged(proposal, date=next_day))
-    with pytest.raises(
-        AssertionError, match=r"^invariant 4: .*item F1: (from level 1 to 1|level 1)"
-    ):
+    with pytest.raises(AssertionError, match=r"^invariant 4: .*level 1 is not above"):
         check_one_level_per_run(
             ONE, SIMPLE, next_day, [*history, *proposal.events()], forged(proposal, date=next_day)
         )
@@ -433,8 +511,8 @@ def test_invariant_5_checker_catches_contacts_too_close() -> None:
     with pytest.raises(AssertionError, match=r"^invariant 5: debtor B1, .*3 days after .*is 10"):
         check_contact_caps(ONE, SIMPLE, soon, history, step_two)
     capped = attrs.evolve(SIMPLE, rules=[contact_caps(min_days=0, max_reminders=1)])
-    with pytest.raises(AssertionError, match=r"^invariant 5: .*item F1: reminder number 2"):
-        check_contact_caps(ONE, capped, soon, history, step_two)
+    with pytest.raises(AssertionError, match=r"^invariant 14: .*2 reminders, the cap is 1"):
+        check_episode_limits(ONE, capped, soon, history, step_two)
     windowed = attrs.evolve(
         SIMPLE, rules=[contact_caps(min_days=0, per_channel=[("email", 1, 30)])]
     )
@@ -492,12 +570,10 @@ class leap(Rule):  # noqa: N801
     """A broken rule: plans the step after the next one (a missed run fires two levels)."""
 
     def adjust(self, case: Case, on: date, decision: Decision, policy: Policy) -> Decision:
-        def one(p: dunning.ItemPlan) -> dunning.ItemPlan:
-            if p.step is None or p.level >= len(policy.ladder):
-                return p
-            return policy.plan_item(case, p.item, on, p.level)
-
-        return decision.map(one)
+        if decision.step is None or decision.level >= len(policy.ladder):
+            return decision
+        level = decision.level + 1
+        return decision.with_step(policy.ladder[level], level, decision.due_on)
 
 
 def test_invariant_9_checker_catches_a_burst_after_a_gap() -> None:

@@ -21,12 +21,14 @@ from __future__ import annotations
 from . import compensation, interest, limitation
 from .allocation import Allocation, by_reference_then_oldest, legal_order, oldest_first
 from .calendars import Calendar, Closure, ContactHours
-from .case import Case, ItemState
+from .case import Case, Contact, Episode, ItemState
+from .decision import Decision, Hold, ItemPlan, Rule
 from .delays import Delay, after_due, after_issue, after_previous, before_due
 from .engine import Explanation, explain, plan, simulate
-from .errors import DataError, DunningError, PolicyError
+from .errors import DataError, DunningError, PolicyError, RunError
 from .events import (
     ActionPlanned,
+    AddressUpdated,
     BlockLifted,
     BlockSet,
     Closed,
@@ -36,8 +38,11 @@ from .events import (
     DeliveryFailed,
     DisputeOpened,
     DisputeResolved,
+    DocumentAdded,
+    DocumentsSent,
     Event,
     HandedOver,
+    HandOverApproved,
     InstalmentMissed,
     InvoiceRegistered,
     LevelReset,
@@ -73,23 +78,22 @@ from .model import (
     PostalAddress,
 )
 from .money import CurrencyMismatch, Money
-from .policy import (
-    Decision,
-    ItemPlan,
-    Policy,
-    Rule,
+from .plans import PlanStatus, plan_status, propose_plan
+from .policy import Policy, first_of
+from .portfolio import Portfolio
+from .proposal import Action, Alert, Proposal, Timeline, Waiting
+from .rules import (
     before_limitation,
     call_limits,
     contact_caps,
-    first_of,
     good_payer_tolerance,
     on_business_days,
     pause_on_dispute,
+    plan_tracking,
     promise_pause,
+    supporting_documents,
     transit_grace,
 )
-from .portfolio import Portfolio
-from .proposal import Action, Alert, Proposal, Timeline, Waiting
 from .steps import Ladder, Route, Routes, Step, agency, email, pec, phone, postal, sms
 
 __version__ = "0.1.0.dev0"
@@ -97,6 +101,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "Action",
     "ActionPlanned",
+    "AddressUpdated",
     "Alert",
     "Allocation",
     "BlockLifted",
@@ -105,6 +110,7 @@ __all__ = [
     "Case",
     "Closed",
     "Closure",
+    "Contact",
     "ContactHours",
     "CreditNote",
     "CreditNoteRegistered",
@@ -121,11 +127,16 @@ __all__ = [
     "DisputeOpened",
     "DisputeResolved",
     "Document",
+    "DocumentAdded",
+    "DocumentsSent",
     "DunningError",
+    "Episode",
     "Event",
     "Explanation",
     "Guard",
+    "HandOverApproved",
     "HandedOver",
+    "Hold",
     "InstalmentMissed",
     "Invoice",
     "InvoiceRegistered",
@@ -140,6 +151,7 @@ __all__ = [
     "Payment",
     "PaymentReceived",
     "PlanAgreed",
+    "PlanStatus",
     "Policy",
     "PolicyError",
     "Portfolio",
@@ -149,6 +161,7 @@ __all__ = [
     "Route",
     "Routes",
     "Rule",
+    "RunError",
     "Step",
     "Timeline",
     "Waiting",
@@ -186,11 +199,15 @@ __all__ = [
     "pec",
     "phone",
     "plan",
+    "plan_status",
+    "plan_tracking",
     "postal",
     "promise_broken",
     "promise_pause",
+    "propose_plan",
     "reminders_sent_at_least",
     "simulate",
     "sms",
+    "supporting_documents",
     "transit_grace",
 ]

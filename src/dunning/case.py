@@ -1,40 +1,60 @@
 """The case: one debtor's dossier in one currency, folded from its events.
 
 `fold(debtor, currency, events, as_of)` replays the events dated on or before ``as_of`` and
-returns a frozen `Case`. Nothing in a case is stored: levels, pauses, promises, disputes and
-balances are all derived, so the history alone is the evidence.
+returns a frozen `Case`. Nothing in a case is stored: episodes and their levels, pauses,
+promises, plans, disputes and balances are all derived, so the history alone is the evidence.
+Each event type has its own handler (`_HANDLERS`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date
+from collections.abc import Callable, Iterable
+from datetime import date, timedelta
+from datetime import date as _date
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
 from .allocation import by_reference_then_oldest, credit_note_order
 from .events import (
     ActionPlanned,
+    AddressUpdated,
     BlockLifted,
     BlockSet,
     Closed,
     CreditNoteRegistered,
+    DebtorReplied,
+    DeliveryConfirmed,
     DeliveryFailed,
     DisputeOpened,
     DisputeResolved,
+    DocumentAdded,
+    DocumentsSent,
     Event,
     HandedOver,
+    HandOverApproved,
     InvoiceRegistered,
     LevelReset,
     PaymentReceived,
+    PlanAgreed,
     PromiseToPay,
     WrittenOff,
 )
 from .model import Debtor, Invoice
 from .money import Money
+from .steps import PROVEN_POSTAL_SERVICES
 
-__all__ = ["Case", "Contact", "ItemState", "PaymentRecord", "Promise", "fold", "sort_events"]
+__all__ = [
+    "Case",
+    "Contact",
+    "Episode",
+    "ItemState",
+    "PaymentRecord",
+    "Promise",
+    "fold",
+    "sort_events",
+]
 
 
 @attrs.frozen
@@ -56,6 +76,12 @@ class ItemState:
     disputed: bool = False
     written_off: bool = False
     paid_on: date | None = None
+    dispute_opened: date | None = None
+    """The day the current (or last) dispute on the item was opened."""
+    dispute_resolved: date | None = None
+    """The day the last dispute on the item was resolved, if it was."""
+    documents: frozenset[str] = frozenset()
+    """The kinds of supporting documents recorded for the item's invoice."""
 
     @property
     def is_open(self) -> bool:
@@ -67,7 +93,8 @@ class ItemState:
 
 @attrs.frozen
 class Contact:
-    """A planned action as the case remembers it."""
+    """A planned action as the case remembers it. ``delivered`` is the day its delivery was
+    proven (a PEC delivery receipt, an A/R return card, or a *compiuta giacenza*), if it was."""
 
     date: date
     key: str
@@ -75,6 +102,59 @@ class Contact:
     level: int
     kind: str
     channel: str
+    items: tuple[str, ...] = ()
+    deadline: _date | None = None
+    service: str | None = None
+    delivered: _date | None = None
+
+    @property
+    def proves_delivery(self) -> bool:
+        """Whether the channel used can prove delivery (PEC, or a postal service with a
+        return receipt)."""
+        return self.channel == "pec" or (
+            self.channel == "postal" and self.service in PROVEN_POSTAL_SERVICES
+        )
+
+
+@attrs.frozen
+class Episode:
+    """One stretch of arrears of a case: from its first dunning contact until nothing is
+    overdue any more (``closed``, the day of the payment or credit that cleared it).
+
+    Within an episode the case climbs one ladder: ``level`` is the ladder position it has
+    reached (its last contact's, unless a `LevelReset` set it back), ``contacts`` its dunning
+    contacts (a pre-due notice is not one), oldest first. A contact whose delivery failed is
+    not in it.
+    """
+
+    number: int
+    contacts: tuple[Contact, ...] = ()
+    level: int = 0
+    closed: date | None = None
+    handed_over: date | None = None
+
+    @property
+    def opened(self) -> date | None:
+        """The day of the episode's first contact."""
+        return self.contacts[0].date if self.contacts else None
+
+    @property
+    def last(self) -> Contact | None:
+        return self.contacts[-1] if self.contacts else None
+
+    def count(self, kind: str) -> int:
+        """How many contacts of ``kind`` (``"reminder"``...) the debtor got in the episode."""
+        return sum(1 for c in self.contacts if c.kind == kind)
+
+    @property
+    def reminders(self) -> int:
+        return self.count("reminder")
+
+    @property
+    def formal_notice(self) -> Contact | None:
+        """The episode's formal notice (the latest, if one replaced another that failed)."""
+        notices = [c for c in self.contacts if c.kind == "formal_notice"]
+        return notices[-1] if notices else None
 
 
 @attrs.frozen
@@ -104,7 +184,16 @@ class PaymentRecord:
 
 @attrs.frozen
 class Case:
-    """One debtor's dossier in one currency, as of a date."""
+    """One debtor's dossier in one currency, as of a date.
+
+    ``episodes`` are the case's stretches of arrears, oldest first; the last one is current
+    unless it is ``closed`` (see `episode`). ``plan`` is the latest agreed payment plan and
+    ``plan_paid`` what was paid since it was agreed. ``receipts`` are the payments received
+    (day and amount). ``payment_claims`` are the debtor's "I have paid" replies (day and
+    reference) since the last payment; ``documents_requested`` the day documents were asked
+    for and not yet sent; ``wrong_channels`` the channels whose address the debtor said is
+    wrong; ``open_dispute_reply`` the day of a dispute reply that named no invoice.
+    """
 
     debtor: Debtor
     currency: str
@@ -123,10 +212,34 @@ class Case:
     credited: Money | None = None
     written_off: Money | None = None
     events: tuple[Event, ...] = ()
+    episodes: tuple[Episode, ...] = ()
+    plan: PlanAgreed | None = None
+    plan_paid: Money | None = None
+    receipts: tuple[tuple[date, Money], ...] = ()
+    payment_claims: tuple[tuple[date, str], ...] = ()
+    documents_requested: date | None = None
+    wrong_channels: frozenset[str] = frozenset()
+    open_dispute_reply: date | None = None
+    hand_over_approved: date | None = None
+    failures_today: int = 0
+    """Deliveries that failed on ``as_of`` (a same-day re-plan retries once)."""
 
     @property
     def debtor_id(self) -> str:
         return self.debtor.id
+
+    @property
+    def episode(self) -> Episode:
+        """The current episode: the last one if still open, else a new, empty one."""
+        if self.episodes and self.episodes[-1].closed is None:
+            return self.episodes[-1]
+        return Episode(len(self.episodes) + 1)
+
+    @property
+    def previous_episode(self) -> Episode | None:
+        """The last closed episode."""
+        closed = [e for e in self.episodes if e.closed is not None]
+        return closed[-1] if closed else None
 
     @property
     def open_items(self) -> tuple[ItemState, ...]:
@@ -169,7 +282,8 @@ class Case:
 
     @property
     def reminders_sent(self) -> int:
-        return len(self.contacts_of(("reminder",)))
+        """Reminders the debtor received in the current episode."""
+        return self.episode.reminders
 
     def active_promise(self, on: date) -> Promise | None:
         """The latest promise whose date has not passed and that is not yet kept."""
@@ -217,12 +331,15 @@ class _Item:
     __slots__ = (
         "climbs",
         "disputed",
+        "docs",
         "inv",
         "level",
         "level_date",
         "n",
         "open",
+        "opened",
         "paid_on",
+        "resolved",
         "state",
         "wo",
     )
@@ -238,6 +355,9 @@ class _Item:
         self.disputed = False
         self.wo = False
         self.paid_on: date | None = None
+        self.opened: date | None = None
+        self.resolved: date | None = None
+        self.docs: set[str] = {d.kind for d in inv.documents}
 
     # what allocation strategies look at (dunning.allocation.Payable)
     @property
@@ -256,6 +376,10 @@ class _Item:
     def key(self) -> str:
         return self.state.key
 
+    @property
+    def outstanding(self) -> bool:
+        return self.open.is_positive and not self.wo
+
     def freeze(self) -> ItemState:
         return attrs.evolve(
             self.state,
@@ -266,6 +390,9 @@ class _Item:
             disputed=self.disputed,
             written_off=self.wo,
             paid_on=self.paid_on,
+            dispute_opened=self.opened,
+            dispute_resolved=self.resolved,
+            documents=frozenset(self.docs),
         )
 
 
@@ -289,156 +416,367 @@ def _by_due(items: Iterable[_Item]) -> list[_Item]:
 
 
 _DEFAULT_ALLOCATION = by_reference_then_oldest()
+_PROMISE_DAYS = 7  # a "promise" reply without a date: a week
 
 
-def fold(debtor: Debtor, currency: str, events: Iterable[Event], as_of: date) -> Case:
+class _Fold:
+    """The state of a case while its events are replayed: one handler per event type."""
+
+    def __init__(self, debtor: Debtor, currency: str, invoice_id: str | None = None) -> None:
+        zero = Money.zero(currency)
+        self.invoice_id = invoice_id
+        self.debtor = debtor
+        self.currency = currency
+        self.items: dict[str, _Item] = {}
+        self.contacts: list[Contact] = []
+        self.promises: list[Promise] = []
+        self.block: str | None = None
+        self.closed: str | None = None
+        self.failed: set[tuple[str, str]] = set()
+        self.failures: list[date] = []
+        self.on_account = self.invoiced = self.paid = self.credited = self.written_off = zero
+        self.episodes: list[Episode] = []
+        self.current = Episode(1)
+        self.reset_on: date | None = None
+        self.plan: PlanAgreed | None = None
+        self.plan_paid = zero
+        self.receipts: list[tuple[date, Money]] = []
+        self.claims: list[tuple[date, str]] = []
+        self.documents_requested: date | None = None
+        self.wrong: set[str] = set()
+        self.dispute_reply: date | None = None
+        self.approved: date | None = None
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def mine(self) -> list[_Item]:
+        """The items this fold is about (one invoice's in per-invoice mode)."""
+        if self.invoice_id is None:
+            return list(self.items.values())
+        return [i for i in self.items.values() if i.inv.id == self.invoice_id]
+
+    def open_total(self) -> Money:
+        return sum((i.open for i in self.items.values() if not i.wo), Money.zero(self.currency))
+
+    def received(self, on: date, amount: Money) -> None:
+        if self.promises:
+            p = self.promises[-1]
+            self.promises[-1] = attrs.evolve(p, paid_since=p.paid_since + amount)
+        if self.plan is not None:
+            self.plan_paid = self.plan_paid + amount
+        self.receipts.append((on, amount))
+        self.claims.clear()
+
+    def level_of(self, contacts: Iterable[Contact]) -> int:
+        levels = [c.level for c in contacts if self.reset_on is None or c.date >= self.reset_on]
+        return max(levels, default=self.current.level if self.reset_on else 0)
+
+    def maybe_close(self, on: date) -> None:
+        """Close the current episode when nothing is overdue any more on ``on``."""
+        if not self.current.contacts and self.current.handed_over is None:
+            return
+        if any(i.outstanding and i.state.due_date < on for i in self.mine()):
+            return
+        self.episodes.append(attrs.evolve(self.current, closed=on))
+        self.current = Episode(len(self.episodes) + 1)
+        self.reset_on = None
+        self.approved = None
+
+    # -- handlers ---------------------------------------------------------------------------
+
+    def invoice(self, event: InvoiceRegistered) -> None:
+        inv = event.invoice
+        if inv.currency != self.currency:
+            return
+        for open_item in inv.items:
+            key = inv.item_key(open_item)
+            state = ItemState(
+                key=key,
+                invoice_id=inv.id,
+                label=inv.label,
+                number=open_item.number,
+                issue_date=inv.issue_date,
+                due_date=open_item.due_date,
+                amount=open_item.amount,
+                open=open_item.amount,
+            )
+            self.items[key] = _Item(inv, state)
+            self.invoiced = self.invoiced + open_item.amount
+        new = _by_due(i for i in self.items.values() if i.inv.id == inv.id)
+        before = self.on_account
+        self.on_account = _apply(self.on_account, new, event.date)
+        self.paid = self.paid + (before - self.on_account)
+
+    def payment(self, event: PaymentReceived) -> None:
+        amount = event.payment.amount
+        if amount.currency != self.currency:
+            return
+        self.received(event.date, amount)
+        order = _DEFAULT_ALLOCATION.order(list(self.items.values()), event.payment.reference)
+        rest = _apply(amount, order, event.date)
+        self.paid = self.paid + (amount - rest)
+        self.on_account = self.on_account + rest
+        self.maybe_close(event.date)
+
+    def credit_note(self, event: CreditNoteRegistered) -> None:
+        note = event.credit_note
+        if note.amount.currency != self.currency:
+            return
+        order = credit_note_order(list(self.items.values()), note.invoice_id)
+        rest = _apply(note.amount, order, event.date)
+        self.credited = self.credited + (note.amount - rest)
+        self.on_account = self.on_account + rest
+        self.maybe_close(event.date)
+
+    def action(self, event: ActionPlanned) -> None:
+        if event.amount.currency != self.currency:
+            return
+        if self.invoice_id is not None and any(
+            key not in self.items or self.items[key].inv.id != self.invoice_id
+            for key in event.items
+        ):
+            return
+        for key, level in event.levels:
+            if key in self.items and level > self.items[key].level:
+                it = self.items[key]
+                it.level = level
+                it.level_date = event.date
+                it.climbs.append((event.date, level))
+        contact = Contact(
+            event.date,
+            event.key,
+            event.step,
+            event.level,
+            event.kind,
+            event.channel,
+            event.items,
+            event.deadline,
+            event.service,
+        )
+        self.contacts.append(contact)
+        if event.kind == "notice":
+            return
+        reopened = False
+        if not self.current.contacts and self.episodes and self.episodes[-1].closed == event.date:
+            # planned on the day a payment closed the episode, before the payment was known:
+            # the action belongs to that episode, which closes again below
+            self.current = attrs.evolve(self.episodes.pop(), closed=None)
+            reopened = True
+        contacts = (*self.current.contacts, contact)
+        self.current = attrs.evolve(
+            self.current,
+            contacts=contacts,
+            level=max(self.current.level, event.level),
+            handed_over=event.date if event.kind == "hand_over" else self.current.handed_over,
+        )
+        if reopened:
+            self.maybe_close(event.date)
+
+    def delivered(self, event: DeliveryConfirmed) -> None:
+        def proven(c: Contact) -> Contact:
+            if c.key != event.key or c.delivered is not None or not c.proves_delivery:
+                return c
+            if event.channel.partition(":")[0] not in ("", c.channel) or event.date < c.date:
+                return c
+            return attrs.evolve(c, delivered=event.date)
+
+        self.contacts = [proven(c) for c in self.contacts]
+        self.current = attrs.evolve(
+            self.current, contacts=tuple(proven(c) for c in self.current.contacts)
+        )
+
+    def failed_delivery(self, event: DeliveryFailed) -> None:
+        # The step did not happen: the contact is void, the episode's level is what the
+        # remaining contacts reached, and the channel is not used again for that step.
+        done = [c for c in self.contacts if c.key == event.key]
+        if not done:
+            return
+        self.contacts = [c for c in self.contacts if c.key != event.key]
+        self.failed.add((done[0].step, event.channel or done[0].channel))
+        self.failures.append(event.date)
+        remaining = tuple(c for c in self.current.contacts if c.key != event.key)
+        hand_over = [c.date for c in remaining if c.kind == "hand_over"]
+        self.current = attrs.evolve(
+            self.current,
+            contacts=remaining,
+            level=self.level_of(remaining),
+            handed_over=hand_over[-1] if hand_over else None,
+        )
+
+    def reset(self, event: LevelReset) -> None:
+        self.reset_on = event.date
+        self.current = attrs.evolve(self.current, level=min(self.current.level, event.level))
+        for item in self.items.values():
+            if not event.items or item.state.key in event.items:
+                item.level = min(item.level, event.level)
+
+    def dispute(self, event: DisputeOpened | DisputeResolved) -> None:
+        opened = isinstance(event, DisputeOpened)
+        for item in self.items.values():
+            if item.inv.id == event.invoice_id and (not event.items or item.n in event.items):
+                item.disputed = opened
+                if opened:
+                    item.opened, item.resolved = event.date, None
+                else:
+                    item.resolved = event.date
+        self.dispute_reply = None
+
+    def promise(self, event: PromiseToPay) -> None:
+        if event.amount is not None and event.amount.currency != self.currency:
+            return
+        zero = Money.zero(self.currency)
+        self.promises.append(
+            Promise(event.date, event.until, event.amount, zero, self.open_total())
+        )
+
+    def reply(self, event: DebtorReplied) -> None:
+        if event.kind == "payment_sent":
+            self.claims.append((event.date, event.reference))
+        elif event.kind == "promise":
+            until = event.until or event.date + timedelta(days=_PROMISE_DAYS)
+            zero = Money.zero(self.currency)
+            self.promises.append(Promise(event.date, until, None, zero, self.open_total()))
+        elif event.kind == "dispute":
+            if event.invoice_id is not None:
+                self.dispute(DisputeOpened(event.date, event.debtor_id, event.invoice_id))
+            else:
+                self.dispute_reply = event.date
+        elif event.kind == "documents_requested":
+            self.documents_requested = self.documents_requested or event.date
+        elif event.kind == "wrong_address":
+            channel = event.channel or (self.contacts[-1].channel if self.contacts else "")
+            if channel:
+                self.wrong.add(channel)
+
+    def plan_agreed(self, event: PlanAgreed) -> None:
+        if event.currency != self.currency:
+            return
+        self.plan = event
+        self.plan_paid = Money.zero(self.currency)
+
+    def document(self, event: DocumentAdded) -> None:
+        for item in self.items.values():
+            if item.inv.id == event.invoice_id:
+                item.docs.add(event.document.kind)
+
+    def documents_sent(self, event: DocumentsSent) -> None:
+        self.documents_requested = None
+
+    def address(self, event: AddressUpdated) -> None:
+        self.wrong.discard(event.channel)
+
+    def block_set(self, event: BlockSet) -> None:
+        self.block = event.reason or "blocked"
+
+    def block_lifted(self, event: BlockLifted) -> None:
+        self.block = None
+
+    def handed(self, event: HandedOver) -> None:
+        self.current = attrs.evolve(self.current, handed_over=event.date)
+
+    def approve(self, event: HandOverApproved) -> None:
+        self.approved = event.date
+
+    def write_off(self, event: WrittenOff) -> None:
+        for item in self.items.values():
+            if (not event.items or item.state.key in event.items) and not item.wo:
+                item.wo = True
+                self.written_off = self.written_off + item.open
+        self.maybe_close(event.date)
+
+    def close(self, event: Closed) -> None:
+        self.closed = event.reason or "closed"
+
+
+_HANDLERS: dict[type[Event], Callable[[_Fold, Any], None]] = {
+    InvoiceRegistered: _Fold.invoice,
+    PaymentReceived: _Fold.payment,
+    CreditNoteRegistered: _Fold.credit_note,
+    ActionPlanned: _Fold.action,
+    DeliveryConfirmed: _Fold.delivered,
+    DeliveryFailed: _Fold.failed_delivery,
+    LevelReset: _Fold.reset,
+    DisputeOpened: _Fold.dispute,
+    DisputeResolved: _Fold.dispute,
+    PromiseToPay: _Fold.promise,
+    DebtorReplied: _Fold.reply,
+    PlanAgreed: _Fold.plan_agreed,
+    DocumentAdded: _Fold.document,
+    DocumentsSent: _Fold.documents_sent,
+    AddressUpdated: _Fold.address,
+    BlockSet: _Fold.block_set,
+    BlockLifted: _Fold.block_lifted,
+    HandedOver: _Fold.handed,
+    HandOverApproved: _Fold.approve,
+    WrittenOff: _Fold.write_off,
+    Closed: _Fold.close,
+}
+
+
+def _handler(kind: type[Event]) -> Callable[[_Fold, Any], None] | None:
+    for klass in kind.__mro__:
+        found = _HANDLERS.get(klass)
+        if found is not None:
+            return found
+    return None
+
+
+def fold(
+    debtor: Debtor,
+    currency: str,
+    events: Iterable[Event],
+    as_of: date,
+    *,
+    invoice_id: str | None = None,
+) -> Case:
     """Replay ``events`` dated on or before ``as_of`` into the case of ``debtor`` in
-    ``currency``.
+    ``currency`` (with ``invoice_id``, the case of that invoice alone: its items, the actions
+    that claimed only them, and its own episodes; payments are still allocated over all).
 
     Payments go to the invoice their reference names first, then to the oldest due undisputed
     items; what is left stays on account and pays the next invoices. Credit notes go to their
-    invoice first in the same way.
+    invoice first in the same way. An episode closes on the day a payment, credit note or
+    write-off leaves nothing overdue.
     """
-    zero = Money.zero(currency)
-    items: dict[str, _Item] = {}
-    contacts: list[Contact] = []
-    promises: list[Promise] = []
-    block: str | None = None
-    closed: str | None = None
-    handed_over = False
-    handed_over_by_event = False
-    undo: dict[str, dict[str, tuple[int, date | None, int]]] = {}
-    failed: set[tuple[str, str]] = set()
-    on_account = invoiced = paid = credited = written_off = zero
+    state = _Fold(debtor, currency, invoice_id)
     kept: list[Event] = []
-
-    def open_total() -> Money:
-        return sum((i.open for i in items.values() if not i.wo), zero)
-
-    def track_promise(amount: Money) -> None:
-        if promises:
-            p = promises[-1]
-            promises[-1] = attrs.evolve(p, paid_since=p.paid_since + amount)
-
     for event in sort_events(events):
         if event.date > as_of:
             continue
-        if isinstance(event, InvoiceRegistered):
-            inv = event.invoice
-            if inv.currency != currency:
-                continue
-            for open_item in inv.items:
-                key = inv.item_key(open_item)
-                state = ItemState(
-                    key=key,
-                    invoice_id=inv.id,
-                    label=inv.label,
-                    number=open_item.number,
-                    issue_date=inv.issue_date,
-                    due_date=open_item.due_date,
-                    amount=open_item.amount,
-                    open=open_item.amount,
-                )
-                items[key] = _Item(inv, state)
-                invoiced = invoiced + open_item.amount
-            new = _by_due(i for i in items.values() if i.inv.id == inv.id)
-            before = on_account
-            on_account = _apply(on_account, new, event.date)
-            paid = paid + (before - on_account)
-        elif isinstance(event, PaymentReceived):
-            amount = event.payment.amount
-            if amount.currency != currency:
-                continue
-            track_promise(amount)
-            order = _DEFAULT_ALLOCATION.order(list(items.values()), event.payment.reference)
-            rest = _apply(amount, order, event.date)
-            paid = paid + (amount - rest)
-            on_account = on_account + rest
-        elif isinstance(event, CreditNoteRegistered):
-            note = event.credit_note
-            if note.amount.currency != currency:
-                continue
-            order = credit_note_order(list(items.values()), note.invoice_id)
-            rest = _apply(note.amount, order, event.date)
-            credited = credited + (note.amount - rest)
-            on_account = on_account + rest
-        elif isinstance(event, ActionPlanned):
-            if event.amount.currency != currency:
-                continue
-            snapshot: dict[str, tuple[int, date | None, int]] = {}
-            for key, level in event.levels:
-                if key in items and level > items[key].level:
-                    it = items[key]
-                    snapshot[key] = (it.level, it.level_date, len(it.climbs))
-                    items[key].level = level
-                    items[key].level_date = event.date
-                    items[key].climbs.append((event.date, level))
-            contacts.append(
-                Contact(event.date, event.key, event.step, event.level, event.kind, event.channel)
-            )
-            undo[event.key] = snapshot
-            if event.kind == "hand_over":
-                handed_over = True
-        elif isinstance(event, DeliveryFailed):
-            # The step did not happen: its items go back to where they were (unless they
-            # climbed since), the contact is void, and the channel is not used again for it.
-            done = [c for c in contacts if c.key == event.key]
-            if done:
-                contacts = [c for c in contacts if c.key != event.key]
-                failed.add((done[0].step, event.channel or done[0].channel))
-                for key, (level, level_date, n) in undo.pop(event.key, {}).items():
-                    it = items[key]
-                    if (
-                        it.climbs[n:]
-                        and it.climbs[n][0] == done[0].date
-                        and len(it.climbs) == n + 1
-                    ):
-                        it.level, it.level_date = level, level_date
-                        del it.climbs[n:]
-                handed_over = handed_over_by_event or any(c.kind == "hand_over" for c in contacts)
-        elif isinstance(event, LevelReset):
-            for item in items.values():
-                if not event.items or item.state.key in event.items:
-                    item.level = min(item.level, event.level)
-        elif isinstance(event, DisputeOpened | DisputeResolved):
-            for item in items.values():
-                if item.inv.id == event.invoice_id and (not event.items or item.n in event.items):
-                    item.disputed = isinstance(event, DisputeOpened)
-        elif isinstance(event, PromiseToPay):
-            if event.amount is not None and event.amount.currency != currency:
-                continue
-            promises.append(Promise(event.date, event.until, event.amount, zero, open_total()))
-        elif isinstance(event, BlockSet):
-            block = event.reason or "blocked"
-        elif isinstance(event, BlockLifted):
-            block = None
-        elif isinstance(event, HandedOver):
-            handed_over = handed_over_by_event = True
-        elif isinstance(event, WrittenOff):
-            for item in items.values():
-                if (not event.items or item.state.key in event.items) and not item.wo:
-                    item.wo = True
-                    written_off = written_off + item.open
-        elif isinstance(event, Closed):
-            closed = event.reason or "closed"
+        handler = _handler(type(event))
+        if handler is not None:
+            handler(state, event)
         kept.append(event)
-
-    states = tuple(i.freeze() for i in _by_due(items.values()))
+    current = state.current
+    episodes = list(state.episodes)
+    if current.contacts or current.handed_over is not None:
+        episodes.append(current)
+    states = tuple(i.freeze() for i in _by_due(state.mine()))
     return Case(
         debtor=debtor,
         currency=currency,
         as_of=as_of,
         items=states,
-        contacts=tuple(contacts),
-        promises=tuple(promises),
-        block=block,
-        closed=closed,
-        handed_over=handed_over,
-        on_account=on_account,
-        failed_routes=frozenset(failed),
-        invoiced=invoiced,
-        paid=paid,
-        credited=credited,
-        written_off=written_off,
+        contacts=tuple(state.contacts),
+        promises=tuple(state.promises),
+        block=state.block,
+        closed=state.closed,
+        handed_over=current.handed_over is not None,
+        on_account=state.on_account,
+        failed_routes=frozenset(state.failed),
+        invoiced=state.invoiced,
+        paid=state.paid,
+        credited=state.credited,
+        written_off=state.written_off,
         events=tuple(kept),
+        episodes=tuple(episodes),
+        plan=state.plan,
+        plan_paid=state.plan_paid,
+        receipts=tuple(state.receipts),
+        payment_claims=tuple(state.claims),
+        documents_requested=state.documents_requested,
+        wrong_channels=frozenset(state.wrong),
+        open_dispute_reply=state.dispute_reply,
+        hand_over_approved=state.approved,
+        failures_today=sum(1 for d in state.failures if d == as_of),
     )

@@ -191,7 +191,7 @@ def _print_proposal(
         if args.why:
             print(file=out)
             for action in proposal:
-                print(f"{action.debtor_id} {action.step}: {action.why}", file=out)
+                print(f"{action.debtor_id} {action.step}: {action.why_in(locale)}", file=out)
     else:
         done = [e for e in history if isinstance(e, ActionPlanned) and e.date == as_of]
         if done:
@@ -220,7 +220,7 @@ def _print_proposal(
     if args.waiting:
         for wait in proposal.waiting:
             nxt = f" on {wait.next_date}" if wait.next_date else ""
-            print(f"  {wait.debtor_id}: {wait.why}{nxt}", file=out)
+            print(f"  {wait.debtor_id}: {wait.why_in(locale)}{nxt}", file=out)
     if proposal.alerts:
         print(file=out)
         print("\n".join(_alert_lines(proposal.alerts)), file=out)

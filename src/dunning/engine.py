@@ -16,42 +16,46 @@ from datetime import date, datetime, timedelta
 import attrs
 
 from .case import Case
-from .errors import PolicyError
-from .events import ActionPlanned, Event
+from .decision import Decision
+from .errors import PolicyError, RunError
+from .events import ActionPlanned, DeliveryConfirmed, DeliveryFailed, Event
 from .limitation import items_near_limitation
 from .model import Debtor
 from .money import Money
-from .policy import ItemPlan, Policy, PolicyLike
+from .policy import Policy, PolicyLike
 from .portfolio import Portfolio
 from .proposal import Action, Alert, Proposal, Timeline, Waiting
-from .steps import Route, Routes
+from .reasons import KIND_IT, Reason, episode_count
+from .steps import PROVEN_POSTAL_SERVICES, Route, Routes
 
-__all__ = ["Explanation", "explain", "plan", "plan_case", "resolve_route", "simulate"]
+__all__ = [
+    "CasePlan",
+    "Explanation",
+    "assumed_deliveries",
+    "explain",
+    "plan",
+    "plan_case",
+    "resolve_route",
+    "simulate",
+]
 
 
 def resolve_route(
     routes: Routes, debtor: Debtor, excluded: Mapping[str, str] | Iterable[str] = ()
 ) -> tuple[Route | None, tuple[str, ...]]:
     """The first route of ``routes`` the debtor can be reached on, and why others were not
-    used (opted out, no address, excluded: ``excluded`` maps a channel to the reason)."""
-    skipped: list[str] = []
-    blocked = (
-        dict(excluded) if isinstance(excluded, Mapping) else dict.fromkeys(excluded, "excluded")
-    )
-    for route in routes:
-        if route.channel in debtor.opt_out:
-            skipped.append(f"{route.channel}: debtor opted out")
-        elif route.channel in blocked:
-            skipped.append(f"{route.channel}: {blocked[route.channel]}")
-        elif debtor.contact(route.channel) is None:
-            skipped.append(f"{route.channel}: no address")
-        else:
-            return route, tuple(skipped)
-    return None, tuple(skipped)
+    used (see `Routes.resolve`)."""
+    return routes.resolve(debtor, excluded)
 
 
-def _wait(case: Case, why: str, next_date: date | None = None) -> Waiting:
-    return Waiting(case.debtor_id, case.currency, why, next_date)
+def _wait(
+    case: Case,
+    why: str | Reason,
+    next_date: date | None = None,
+    reasons: Iterable[Reason] = (),
+) -> Waiting:
+    first = why if isinstance(why, Reason) else Reason("note", why)
+    return Waiting(case.debtor_id, case.currency, first.text, next_date, reasons=(first, *reasons))
 
 
 def _policy_for(
@@ -72,6 +76,16 @@ def _policy_for(
     return found, ""
 
 
+@attrs.frozen
+class CasePlan:
+    """What `plan_case` found for one case: actions, or why not; and alerts."""
+
+    actions: tuple[Action, ...] = ()
+    waiting: tuple[Waiting, ...] = ()
+    alerts: tuple[Alert, ...] = ()
+    decision: Decision | None = None
+
+
 def plan_case(
     case: Case,
     policy: PolicyLike,
@@ -80,144 +94,239 @@ def plan_case(
     per_invoice: bool = False,
     policies: Mapping[str, PolicyLike] | None = None,
 ) -> tuple[list[Action], list[Waiting]]:
-    """Plan one case: the actions due on ``on`` and, when there are none, why not."""
+    """Plan one case: the actions due on ``on`` and, when there are none, why not.
+
+    With ``per_invoice`` the ``case`` should be one invoice's (see `Portfolio.cases`)."""
+    found = _plan_case(case, policy, on, policies or {})
+    return list(found.actions), list(found.waiting)
+
+
+def _plan_case(
+    case: Case,
+    policy: PolicyLike,
+    on: date,
+    policies: Mapping[str, PolicyLike],
+    group: str = "",
+    whole: Case | None = None,
+    planned: Iterable[str] = (),
+) -> CasePlan:
+    """Plan one case; with ``group`` (per-invoice mode) ``whole`` is the debtor's whole case
+    and ``planned`` the channels of the debtor's actions already planned in this run, which
+    count towards channel caps."""
     if case.blocked:
-        return [], [_wait(case, f"blocked: {case.block or case.debtor.block}")]
+        why = case.block or case.debtor.block
+        reason = Reason.of("blocked", f"blocked: {why}", why=why)
+        return CasePlan(waiting=(_wait(case, reason),))
     if case.closed is not None:
-        return [], [_wait(case, f"case closed: {case.closed}")]
+        reason = Reason.of("case_closed", f"case closed: {case.closed}", why=case.closed)
+        return CasePlan(waiting=(_wait(case, reason),))
     if not case.open_items:
-        return [], [_wait(case, "nothing open")]
-    if not case.actionable_items:
-        return [], [_wait(case, "every open item is disputed")]
+        return CasePlan(waiting=(_wait(case, Reason("nothing_open", "nothing open")),))
     if case.handed_over:
-        last = case.last_contact(("hand_over",))
-        when = f" on {last.date}" if last else ""
-        return [], [_wait(case, f"handed over{when}: the agency has the case")]
+        day = case.episode.handed_over
+        when = f" on {day}" if day else ""
+        text = f"handed over{when}: the agency has the case"
+        return CasePlan(waiting=(_wait(case, Reason.of("handed_over", text, day=day)),))
     today = [c for c in case.contacts if c.date == on]
+    tomorrow = on + timedelta(days=1)
     if today:
-        return [], [_wait(case, f"already planned today: {today[-1].step}", on + timedelta(days=1))]
-    chosen, why_not = _policy_for(case, policy, policies or {}, on)
+        done = today[-1].step
+        reason = Reason.of("already_planned", f"already planned today: {done}", step=done)
+        return CasePlan(waiting=(_wait(case, reason, tomorrow),))
+    if case.failures_today >= 2:
+        count = case.failures_today
+        why = f"{count} deliveries failed today: next try tomorrow"
+        reason = Reason.of("failures_today", why, count=count)
+        return CasePlan(waiting=(_wait(case, reason, tomorrow),))
+    chosen, why_not = _policy_for(case, policy, policies, on)
     if chosen is None:
-        return [], [_wait(case, why_not)]
+        return CasePlan(waiting=(_wait(case, why_not),))
     decision = chosen.decide(case, on)
+    alerts = decision.alerts
     if decision.stop is not None:
-        return [], [_wait(case, decision.stop)]
-    ready = [p for p in decision.items if p.ready(on)]
-    if not ready:
-        return [], [_waiting(case, decision.items, on)]
-    groups: dict[str, list[ItemPlan]] = {}
-    for p in ready:
-        groups.setdefault(p.item.invoice_id if per_invoice else "", []).append(p)
-    actions: list[Action] = []
-    waits: list[Waiting] = []
-    for group, plans in sorted(groups.items()):
-        # per invoice, the actions already planned in this run count towards channel caps
-        used_up = frozenset().union(
-            *(r.channels_used_up(case, on, [a.channel for a in actions]) for r in chosen.rules)
+        return CasePlan(waiting=(_wait(case, decision.stop),), alerts=alerts, decision=decision)
+    if not case.actionable_items:
+        reason = Reason("all_disputed", "every open item is disputed")
+        waiting = _wait(case, reason, decision.recheck)
+        return CasePlan(waiting=(waiting,), alerts=alerts, decision=decision)
+    if not decision.ready(on):
+        return CasePlan(waiting=(_waiting(case, decision, on),), alerts=alerts, decision=decision)
+    caps_case = whole if whole is not None else case
+    used_up = frozenset().union(
+        *(r.channels_used_up(caps_case, on, tuple(planned)) for r in chosen.rules)
+    )
+    made = _action(case, chosen, decision, on, group, used_up)
+    if isinstance(made, Waiting):
+        step = decision.step
+        assert step is not None
+        bad = chosen.unusable_channels(case, step.name)
+        if step.via.resolve(case.debtor, bad)[0] is not None:
+            # only the channel caps stand in the way: they free up with time
+            later = attrs.evolve(made, next_date=on + timedelta(days=1))
+            return CasePlan(waiting=(later,), alerts=alerts, decision=decision)
+        trace = Alert(
+            case.debtor_id,
+            case.currency,
+            "",
+            "trace",
+            on,
+            f"{step.name}: {made.why}; find a current address (rintraccio) and update the debtor",
         )
-        action = _action(case, chosen, plans, on, group, used_up)
-        if isinstance(action, Waiting):
-            waits.append(action)
-        else:
-            actions.append(action)
-    return actions, waits
+        return CasePlan(waiting=(made,), alerts=(*alerts, trace), decision=decision)
+    return CasePlan(actions=(made,), alerts=alerts, decision=decision)
 
 
-def _waiting(case: Case, plans: Iterable[ItemPlan], on: date) -> Waiting:
-    scheduled = [(p.next_date(on), p) for p in plans]
-    dated = [(d, p) for d, p in scheduled if d is not None]
-    if dated:
-        when, first = min(dated, key=lambda t: (t[0], t[1].item.key))
-        holds = [h.reason for h in first.active_holds(on)]
-        step = first.step.name if first.step else "?"
-        why = f"next: {step} for {first.item.key}"
-        if first.due_on is not None and on < first.due_on < when:
-            why += f" (due {first.due_on})"
-        if holds:
-            why += "; held: " + "; ".join(holds)
+def _waiting(case: Case, decision: Decision, on: date) -> Waiting:
+    when = decision.next_date(on)
+    step = decision.step
+    if step is None:
+        why = decision.notes[-1] if decision.notes else "nothing to do"
         return _wait(case, why, when)
-    reasons: dict[str, list[str]] = {}
-    for _, p in scheduled:
-        if p.step is None:
-            reason = p.notes[-1] if p.notes else "ladder complete"
-        else:
-            reason = "; ".join(h.reason for h in p.active_holds(on))
-        reasons.setdefault(reason, []).append(p.item.key)
-    text = "; ".join(f"{reason} ({', '.join(keys)})" for reason, keys in sorted(reasons.items()))
-    return _wait(case, text or "nothing to do")
+    why = f"next: {step.name}"
+    due = decision.due_on if decision.due_on is not None and on < decision.due_on else None
+    if due is not None and due != when:
+        why += f" (due {due})"
+    reasons: list[Reason] = []
+    holds = decision.active_holds(on)
+    if holds:
+        why += "; held: " + "; ".join(h.reason for h in holds)
+        reasons.extend(h.as_reason for h in holds)
+    if not decision.claimed(on):
+        item_holds = {h.reason: h for p in decision.items for h in p.active_holds(on)}
+        texts = sorted(item_holds)
+        if decision.mode == "episode" and not any(p.item.due_date < on for p in decision.items):
+            texts.insert(0, "nothing overdue")
+            reasons.append(Reason("nothing_overdue_yet", "nothing overdue"))
+        if texts:
+            why += "; nothing to claim yet: " + "; ".join(texts)
+            reasons.extend(item_holds[t].as_reason for t in sorted(item_holds))
+    first = Reason.of("next_step", why, step=step.name, due=due)
+    return _wait(case, first, when, reasons)
 
 
 def _action(
     case: Case,
     policy: Policy,
-    plans: list[ItemPlan],
+    decision: Decision,
     on: date,
     group: str,
     used_up: frozenset[str] = frozenset(),
 ) -> Action | Waiting:
-    top = max(plans, key=lambda p: (p.level, p.item.key))
-    step = top.step
-    assert step is not None  # ready plans have a step
-    excluded = dict.fromkeys(used_up.union(*(p.excluded for p in plans)), "over its cap")
-    for failed_step, channel in sorted(case.failed_routes):
-        if failed_step == step.name:
-            excluded[channel] = "delivery failed before"
-    route, skipped = resolve_route(step.via, case.debtor, excluded)
+    step = decision.step
+    assert step is not None  # a ready decision has a step
+    excluded = dict.fromkeys(used_up | decision.excluded, "over its cap")
+    excluded.update(policy.unusable_channels(case, step.name))
+    route, skipped = step.via.resolve(case.debtor, excluded)
     if route is None:
-        return _wait(case, f"{step.name}: no usable channel ({'; '.join(skipped)})")
-    climbing = {p.item.key for p in plans}
-    # A reminder lists every overdue item; a pre-due notice only the items it announces.
-    listed = [
-        i
-        for i in case.actionable_items
-        if (not group or i.invoice_id == group)
-        and (i.key in climbing or (i.due_date < on and step.kind != "notice"))
-    ]
-    amount = sum((i.open for i in listed), Money.zero(case.currency))
+        text = f"{step.name}: no usable channel ({'; '.join(skipped)})"
+        return _wait(case, Reason.of("no_channel", text, step=step.name, skipped=skipped))
+    claimed = decision.claimed(on)
+    claimed_keys = {i.key for i in claimed}
+    upcoming = tuple(i.key for i in case.actionable_items if i.key not in claimed_keys)
+    amount = sum((i.open for i in claimed), Money.zero(case.currency))
     deadline = None
     if step.deadline_days is not None:
         calendar = policy.deadline_calendar(case.debtor)
         deadline = calendar.roll_forward(on + timedelta(days=step.deadline_days))
-    item = top.item
-    why = [f"level {top.level} {step.name} ({step.kind}) due {top.due_on}: {step.delay.describe()}"]
-    if item.due_date < on:
-        why.append(f"{item.key} {(on - item.due_date).days} days overdue")
-    why += [f"{h.reason}: over on {h.until}" for h in top.holds]
-    why += [n for n in top.notes if not n.startswith(f"level {top.level} ")]
-    if policy.min_balance is not None and policy.min_balance.currency == case.currency:
-        why.append(f"open {case.balance} ≥ minimum {policy.min_balance}")
-    others = sorted(f"{p.item.key} → {p.level}" for p in plans if p is not top)
-    if others:
-        why.append("also climbing: " + ", ".join(others))
-    why.append(f"claiming {amount} on {len(listed)} item(s)")
+    episode = case.episode
+    level, name = decision.level, step.name
+    head = [n for n in decision.notes if n.startswith(f"level {level} {name} ")][:1]
+    why = [
+        Reason.of(
+            "step_due",
+            head[0] if head else f"level {level} {name} ({step.kind}) due {decision.due_on}",
+            level=level,
+            step=name,
+            kind=step.kind,
+            kind_it=KIND_IT.get(step.kind, step.kind),
+            due=decision.due_on,
+        )
+    ]
+    if decision.mode == "episode":
+        n = episode.count(step.kind) + 1
+        why.append(episode_count(step.kind, n, episode.number, case.debtor_id))
+        oldest = min(claimed, key=lambda i: i.due_date)
+        days = (on - oldest.due_date).days
+        why.append(
+            Reason.of("overdue", f"{oldest.key} {days} days overdue", item=oldest.key, days=days)
+        )
+    for h in decision.holds:
+        if h.until is not None:
+            text = f"{h.reason}: over on {h.until}"
+            why.append(Reason.of("hold_over", text, reason=h.as_reason.text, until=h.until))
+    why += [
+        Reason("note", n) for n in decision.notes if not n.startswith(f"level {level} {name} (")
+    ]
+    floor = policy.min_balance
+    if floor is not None and floor.currency == case.currency:
+        text = f"open {case.balance} ≥ minimum {floor}"
+        why.append(Reason.of("minimum", text, balance=case.balance, minimum=floor))
+    text = f"claiming {amount} on {len(claimed)} item(s)"
+    why.append(Reason.of("claiming", text, amount=amount, count=len(claimed)))
+    if upcoming:
+        text = f"not claimed (not yet due or in grace): {', '.join(upcoming)}"
+        why.append(Reason.of("not_claimed", text, items=upcoming))
     if not case.disputed:
-        why.append("no dispute")
-    why.append(f"via {route.describe()}" + (f" ({'; '.join(skipped)})" if skipped else ""))
+        why.append(Reason("no_dispute", "no dispute"))
+    text = f"via {route.describe()}" + (f" ({'; '.join(skipped)})" if skipped else "")
+    why.append(Reason.of("via", text, channel=route.describe(), skipped=skipped))
     window: tuple[datetime | None, datetime | None] = (None, None)
     if policy.contact_hours is not None and route.channel not in ("postal", "agency"):
         window = policy.contact_hours.window(on, case.debtor.timezone)
-        why.append(f"between {window[0]:%H:%M} and {window[1]:%H:%M} {case.debtor.timezone}")
+        text = f"between {window[0]:%H:%M} and {window[1]:%H:%M} {case.debtor.timezone}"
+        why.append(Reason("contact_hours", text))
     parts = [case.debtor_id, case.currency, step.name, route.channel, on.isoformat()]
     key = "|".join([*parts, group] if group else parts)
     return Action(
         date=on,
         debtor_id=case.debtor_id,
         step=step.name,
-        level=top.level,
+        level=decision.level,
         kind=step.kind,
         channel=route.channel,
-        items=tuple(i.key for i in listed),
+        items=tuple(i.key for i in claimed),
         amount=amount,
         deadline=deadline,
-        why="; ".join(why),
+        why="; ".join(r.text for r in why),
         service=route.service,
         template=step.template_name,
         policy=policy.name,
         key=key,
-        levels=tuple(sorted((p.item.key, p.level) for p in plans)),
+        levels=tuple((i.key, decision.level) for i in claimed),
         not_before=window[0],
         not_after=window[1],
+        upcoming=upcoming,
+        reasons=tuple(why),
     )
+
+
+def _check_arguments(portfolio: object, policy: object, as_of: object, what: str) -> None:
+    if not isinstance(portfolio, Portfolio):
+        raise TypeError(f"{what}: portfolio must be a dunning.Portfolio, not {portfolio!r:.60}")
+    if isinstance(policy, str):
+        raise TypeError(
+            f"{what}: policy must be a policy object, not the string {policy!r}; build one, "
+            "e.g. dunning.policies.italy.stragiudiziale(), or look a preset up with "
+            "dunning.policies.load(name)"
+        )
+    if not isinstance(policy, PolicyLike):
+        raise TypeError(f"{what}: policy must be a dunning.Policy, not {policy!r:.60}")
+    if not isinstance(as_of, date) or isinstance(as_of, datetime):
+        hint = ""
+        if isinstance(as_of, str):
+            hint = f"; use datetime.date.fromisoformat({as_of!r})"
+        raise TypeError(f"{what}: as_of must be a datetime.date, not {as_of!r}{hint}")
+
+
+def _check_not_backdated(history: Iterable[Event], as_of: date) -> None:
+    later = [e for e in history if isinstance(e, ActionPlanned) and e.date > as_of]
+    if later:
+        last = max(later, key=lambda e: e.date)
+        raise RunError(
+            f"cannot plan {as_of}: the history already records a run on {last.date} "
+            f"({last.step} for {last.debtor_id}); plan on {last.date} or later, or use "
+            "dunning.explain to look at an earlier day"
+        )
 
 
 def plan(
@@ -233,16 +342,33 @@ def plan(
 
     ``history`` holds the events recorded so far (`Proposal.events` of earlier runs, messages,
     promises...). ``policies`` maps names to policies for debtors whose ``policy`` field
-    overrides the default. With ``per_invoice`` each invoice gets its own action.
+    overrides the default. With ``per_invoice`` each invoice runs its own episode.
+
+    Raises `RunError` when ``history`` records an action after ``as_of`` (a back-dated run).
     """
+    _check_arguments(portfolio, policy, as_of, "plan")
+    history = tuple(history)
+    _check_not_backdated(history, as_of)
     actions: list[Action] = []
     waiting: list[Waiting] = []
     alerts: list[Alert] = []
-    for case in portfolio.cases(as_of, history):
-        a, w = plan_case(case, policy, as_of, per_invoice=per_invoice, policies=policies)
-        actions.extend(a)
-        waiting.extend(w)
-        alerts.extend(_alerts(case, policy, policies or {}, as_of))
+    named = policies or {}
+    wholes: dict[tuple[str, str], Case] = {}
+    if per_invoice:
+        wholes = {(c.debtor_id, c.currency): c for c in portfolio.cases(as_of, history)}
+    for case in portfolio.cases(as_of, history, per_invoice=per_invoice):
+        group = case.items[0].invoice_id if per_invoice and case.items else ""
+        whole = wholes.get((case.debtor_id, case.currency))
+        planned = [
+            a.channel
+            for a in actions
+            if (a.debtor_id, a.currency) == (case.debtor_id, case.currency)
+        ]
+        found = _plan_case(case, policy, as_of, named, group, whole, planned)
+        actions.extend(found.actions)
+        waiting.extend(found.waiting)
+        alerts.extend(a for a in found.alerts if a not in alerts)
+        alerts.extend(a for a in _alerts(case, policy, named, as_of) if a not in alerts)
     return Proposal(as_of, tuple(actions), tuple(waiting), tuple(alerts))
 
 
@@ -262,6 +388,35 @@ def _alerts(
     ]
 
 
+#: How long `simulate` assumes a message takes to be proven delivered, by channel.
+_DELIVERY_DAYS = {"pec": 0, "postal": 4}
+
+
+def assumed_deliveries(
+    actions: Iterable[Action], known: Iterable[str] = ()
+) -> list[DeliveryConfirmed]:
+    """The deliveries `simulate` assumes for ``actions`` over channels that prove delivery
+    (a PEC the same day, a raccomandata A/R 4 days later), except for the keys in ``known``."""
+    known = set(known)
+    out = []
+    for action in actions:
+        days = _DELIVERY_DAYS.get(action.channel)
+        if days is None or action.key in known:
+            continue
+        if action.channel == "postal" and action.service not in PROVEN_POSTAL_SERVICES:
+            continue
+        out.append(
+            DeliveryConfirmed(
+                action.date + timedelta(days=days),
+                action.debtor_id,
+                action.key,
+                action.channel,
+                evidence="assumed by simulate",
+            )
+        )
+    return out
+
+
 def simulate(
     portfolio: Portfolio,
     policy: PolicyLike,
@@ -273,16 +428,27 @@ def simulate(
     policies: Mapping[str, PolicyLike] | None = None,
 ) -> Timeline:
     """Replay every day from ``start`` to ``end`` (inclusive), assuming each planned action is
-    carried out and nothing is paid unless the portfolio says so."""
+    carried out, and delivered (a PEC the same day, a raccomandata A/R 4 days later) unless
+    the portfolio's events or ``history`` record its delivery or failure (by the action's
+    key); nothing is paid unless the portfolio says so."""
+    _check_arguments(portfolio, policy, start, "simulate")
+    if not isinstance(end, date):
+        raise TypeError(f"simulate: end must be a datetime.date, not {end!r}")
     if end < start:
         raise ValueError(f"simulate: end {end} is before start {start}")
     events: list[Event] = list(history)
+    known = {
+        e.key
+        for e in (*portfolio.events, *events)
+        if isinstance(e, DeliveryConfirmed | DeliveryFailed)
+    }
     actions: list[Action] = []
     day = start
     while day <= end:
         proposal = plan(portfolio, policy, day, events, per_invoice=per_invoice, policies=policies)
         actions.extend(proposal.actions)
         events.extend(proposal.events())
+        events.extend(assumed_deliveries(proposal.actions, known))
         day += timedelta(days=1)
     return Timeline(start, end, tuple(actions), tuple(events))
 
@@ -359,9 +525,11 @@ def explain(
     *,
     policies: Mapping[str, PolicyLike] | None = None,
 ) -> Explanation:
-    """The case of ``debtor_id`` on ``as_of`` with the policy's reasoning for every item."""
+    """The case of ``debtor_id`` on ``as_of`` with the policy's reasoning: its episode, its
+    next step and what holds it back, and what holds each item back."""
+    _check_arguments(portfolio, policy, as_of, "explain")
     case = portfolio.case(debtor_id, as_of, history)
-    actions, waiting = plan_case(case, policy, as_of, policies=policies)
+    found = _plan_case(case, policy, as_of, policies or {})
     chosen, why_not = _policy_for(case, policy, policies or {}, as_of)
     notes: list[str] = []
     name = "none"
@@ -369,13 +537,26 @@ def explain(
         notes.append(why_not)
     else:
         name = chosen.name
-        decision = chosen.decide(case, as_of)
+        episode = case.episode
+        if episode.contacts:
+            steps = ", ".join(f"{c.step} {c.date}" for c in episode.contacts)
+            notes.append(f"episode {episode.number} since {episode.opened}: {steps}")
+        elif case.previous_episode is not None:
+            notes.append(
+                f"episode {case.previous_episode.number} closed on {case.previous_episode.closed}"
+            )
+        decision = found.decision or chosen.decide(case, as_of)
         if decision.stop:
             notes.append(decision.stop)
+        notes.extend(decision.notes)
+        for h in decision.active_holds(as_of):
+            until = f" until {h.until}" if h.until else ""
+            notes.append(f"held{until}: {h.reason}")
         for p in decision.items:
             for n in p.notes:
                 notes.append(f"{p.item.key}: {n}")
             for h in p.active_holds(as_of):
                 until = f" until {h.until}" if h.until else ""
                 notes.append(f"{p.item.key}: held{until}: {h.reason}")
-    return Explanation(case, name, tuple(actions), tuple(waiting), tuple(notes))
+        notes.extend(f"ALERT {a.kind}: {a.why}" for a in found.alerts)
+    return Explanation(case, name, found.actions, found.waiting, tuple(notes))

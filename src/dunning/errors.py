@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["DataError", "DunningError", "PolicyError"]
+__all__ = ["DataError", "DunningError", "PolicyError", "RunError"]
 
 
 class DunningError(Exception):
@@ -53,3 +53,7 @@ class DataError(DunningError, ValueError):
 
 class PolicyError(DunningError, ValueError):
     """A policy that cannot work as written (e.g. a formal notice by plain email)."""
+
+
+class RunError(DunningError, ValueError):
+    """A run that cannot be planned as asked (e.g. dated before the last recorded run)."""

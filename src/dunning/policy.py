@@ -1,35 +1,50 @@
 """Policies: given a case on a date, what now?
 
 A `Policy` is a `Ladder` of steps plus cross-cutting `Rule`s (payment-in-transit grace,
-tolerance for good payers, pauses for disputes and promises, contact caps, business days),
-a scope (`Policy.when`) and a minimum balance. Policies combine with ``|``: the first policy
-whose scope accepts a case decides for it.
+tolerance for good payers, pauses for disputes and promises, payment plans, contact caps,
+business days; see `dunning.rules`), a scope (`Policy.when`) and a minimum balance. Policies
+combine with ``|``: the first policy whose scope accepts a case decides for it.
 
-`Policy.decide` returns a `Decision`: for each undisputed open item, an `ItemPlan` naming the
-next step, the date it becomes due and the holds that keep it from moving yet, each with a
-sentence saying why. The engine (`dunning.plan`) turns the plans that are ready into actions.
+The debtor escalates, not the invoice. `Policy.decide` looks at the case's current
+**episode** (its arrears since they began; see `dunning.case.Episode`) and returns one
+`Decision`: the case's next step on the ladder (one step per contact, never a softer one),
+the date it becomes due, what holds it back, and which items it may claim. Nothing comes
+after the formal notice but the hand-over, and that only once the notice's deadline has
+passed and its delivery is proven. With nothing overdue, the only step is a pre-due notice.
+Every reason is a sentence a person can read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import TypeVar
 
 import attrs
 
 from .allocation import Allocation, by_reference_then_oldest
 from .calendars import Calendar, ContactHours
-from .case import Case, ItemState
+from .case import Case, Episode, ItemState
+from .decision import Decision, Hold, ItemPlan, Rule
 from .errors import PolicyError
-from .events import DebtorReplied
 from .guards import Guard, Verdict, always
 from .interest import REGIMES, get_regime, known_keys
-from .limitation import LimitationRules, items_near_limitation
+from .limitation import LimitationRules
 from .model import Debtor
 from .money import Money
-from .steps import Ladder, Step
+from .rules import (
+    before_limitation,
+    call_limits,
+    contact_caps,
+    good_payer_tolerance,
+    on_business_days,
+    pause_on_dispute,
+    plan_tracking,
+    promise_pause,
+    supporting_documents,
+    transit_grace,
+)
+from .steps import SEVERITY, Ladder, Step
 
 __all__ = [
     "Decision",
@@ -45,84 +60,11 @@ __all__ = [
     "good_payer_tolerance",
     "on_business_days",
     "pause_on_dispute",
+    "plan_tracking",
     "promise_pause",
+    "supporting_documents",
     "transit_grace",
 ]
-
-#: Kinds of action that count as a dunning contact for spacing and caps.
-DUNNING_KINDS = ("reminder", "call", "formal_notice", "hand_over")
-
-
-@attrs.frozen
-class Hold:
-    """Something that keeps an item from moving until ``until`` (forever when None)."""
-
-    until: date | None
-    reason: str
-
-
-@attrs.frozen
-class ItemPlan:
-    """What the policy wants next for one item."""
-
-    item: ItemState
-    step: Step | None
-    level: int
-    due_on: date | None
-    holds: tuple[Hold, ...] = ()
-    notes: tuple[str, ...] = ()
-    excluded: frozenset[str] = frozenset()
-
-    def ready(self, on: date) -> bool:
-        """Whether the step is due on ``on`` and nothing holds it."""
-        if self.step is None or self.due_on is None or self.due_on > on:
-            return False
-        return all(h.until is not None and h.until <= on for h in self.holds)
-
-    def active_holds(self, on: date) -> tuple[Hold, ...]:
-        return tuple(h for h in self.holds if h.until is None or h.until > on)
-
-    def next_date(self, on: date) -> date | None:
-        """The earliest date the item could move, or None if nothing is scheduled."""
-        if self.step is None or self.due_on is None:
-            return None
-        dates = [self.due_on]
-        for hold in self.active_holds(on):
-            if hold.until is None:
-                return None
-            dates.append(hold.until)
-        return max(dates)
-
-    def hold(self, until: date | None, reason: str) -> ItemPlan:
-        return attrs.evolve(self, holds=(*self.holds, Hold(until, reason)))
-
-    def note(self, text: str) -> ItemPlan:
-        return attrs.evolve(self, notes=(*self.notes, text))
-
-
-@attrs.frozen
-class Decision:
-    """A policy's answer for one case: item plans, or a stop with its reason."""
-
-    policy: str
-    items: tuple[ItemPlan, ...] = ()
-    stop: str | None = None
-    notes: tuple[str, ...] = ()
-
-    def map(self, func: Callable[[ItemPlan], ItemPlan]) -> Decision:
-        return attrs.evolve(self, items=tuple(func(p) for p in self.items))
-
-
-class Rule:
-    """A cross-cutting rule: adjusts the decision of a policy for one case."""
-
-    def adjust(self, case: Case, on: date, decision: Decision, policy: Policy) -> Decision:
-        raise NotImplementedError
-
-    def channels_used_up(self, case: Case, on: date, planned: Iterable[str]) -> frozenset[str]:
-        """Channels this rule forbids once ``planned`` (channels of actions already planned
-        for the case in this run, e.g. per invoice) are added. None by default."""
-        return frozenset()
 
 
 class PolicyLike:
@@ -149,20 +91,15 @@ class PolicyLike:
 
 RuleT = TypeVar("RuleT", bound=Rule)
 
+#: Payment plans take effect under every policy: this one when a policy lists none.
+_DEFAULT_PLAN_TRACKING = plan_tracking()
+
 
 def _ladder(value: Ladder | Step) -> Ladder:
     return value if isinstance(value, Ladder) else Ladder((value,))
 
 
 def _rules(value: Iterable[Rule]) -> tuple[Rule, ...]:
-    return tuple(value)
-
-
-def _caps(value: Iterable[tuple[str, int, int]]) -> tuple[tuple[str, int, int], ...]:
-    return tuple((str(c), int(n), int(d)) for c, n, d in value)
-
-
-def _kinds(value: Iterable[str]) -> tuple[str, ...]:
     return tuple(value)
 
 
@@ -181,6 +118,9 @@ class Policy(PolicyLike):
     ``fixed_compensation``: whether the fixed compensation per late invoice is claimed (EUR 40
     under D.Lgs. 231/2002 and its EU siblings, GBP 40-100 in the UK; never from consumers).
     ``allocation``: how the statement of account imputes payments (`dunning.allocation`).
+    ``restart_within_days``: a new episode normally starts at the bottom of the ladder; when
+    set, a debtor whose previous episode closed at most that many days before starts again
+    at the step it had reached (never past the last step before the formal notice).
     """
 
     ladder: Ladder = attrs.field(converter=_ladder)
@@ -195,6 +135,7 @@ class Policy(PolicyLike):
     interest: str | None = None
     fixed_compensation: bool = False
     allocation: Allocation = by_reference_then_oldest()
+    restart_within_days: int | None = None
 
     def __attrs_post_init__(self) -> None:
         if not len(self.ladder):
@@ -242,38 +183,276 @@ class Policy(PolicyLike):
                 return rule
         return None
 
-    def plan_item(self, case: Case, item: ItemState, on: date, after_level: int) -> ItemPlan:
-        """Plan the first applicable step above ``after_level`` for ``item``."""
-        notes: list[str] = []
-        for level in range(after_level + 1, len(self.ladder) + 1):
-            step = self.ladder[level]
-            if step.guard is not None:
-                verdict = step.guard.check(case, on)
-                if not verdict.ok:
-                    notes.append(f"level {level} {step.name} not applicable: {verdict.reason}")
-                    continue
-            if step.kind == "notice" and on >= item.due_date:
-                notes.append(
-                    f"level {level} {step.name} not applicable: due date {item.due_date} reached"
-                )
-                continue
-            due_on = step.delay.due_for(item)
-            if step.kind != "notice":
-                due_on = max(due_on, item.due_date + timedelta(days=1))
-            anchor = step.delay.describe()
-            notes.append(f"level {level} {step.name} due {due_on} ({anchor})")
-            return ItemPlan(item, step, level, due_on, notes=tuple(notes))
-        notes.append(f"ladder complete at level {item.level}")
-        return ItemPlan(item, None, item.level, None, notes=tuple(notes))
+    @property
+    def max_reminders(self) -> int | None:
+        """The cap on reminders per episode (from the policy's `contact_caps`)."""
+        caps = self.rule(contact_caps)
+        return caps.max_reminders if caps is not None else None
 
     def decide(self, case: Case, on: date) -> Decision:
+        """The case's next step on ``on``, with every reason; rules adjust it in order."""
         floor = self.min_balance
         if floor is not None and floor.currency == case.currency and case.balance < floor:
             return Decision(self.name, stop=f"open {case.balance} below the minimum {floor}")
-        plans = tuple(self.plan_item(case, item, on, item.level) for item in case.actionable_items)
-        decision = Decision(self.name, plans)
-        for rule in self.rules:
+        plans = tuple(ItemPlan(item) for item in case.actionable_items)
+        overdue = [i for i in case.actionable_items if i.due_date < on]
+        if overdue or case.episode.contacts:
+            decision = self._episode(case, on, Decision(self.name, items=plans), overdue)
+        else:
+            decision = self._notice(case, on, Decision(self.name, items=plans, mode="notice"))
+        rules = self.rules
+        if case.plan is not None and self.rule(plan_tracking) is None:
+            rules = (_DEFAULT_PLAN_TRACKING, *rules)  # a plan always takes effect
+        for rule in rules:
             decision = rule.adjust(case, on, decision, self)
+        return self._replies(case, on, decision)
+
+    # -- the episode: one ladder for the whole case ---------------------------------------------
+
+    def start_level(self, case: Case, on: date) -> tuple[int, str]:
+        """Where the current episode starts: its level, or for a new episode 0 (or the level
+        the previous one reached, under ``restart_within_days``)."""
+        episode = case.episode
+        if episode.contacts or episode.level:
+            return episode.level, ""
+        previous = case.previous_episode
+        days = self.restart_within_days
+        if days is None or previous is None or previous.closed is None:
+            return 0, ""
+        if (on - previous.closed).days > days:
+            return 0, ""
+        firm = [n for n, s in enumerate(self.ladder, 1) if SEVERITY[s.kind] >= 3]
+        cap = (firm[0] - 1) if firm else len(self.ladder)
+        level = min(previous.level, cap)
+        if level <= 0:
+            return 0, ""
+        return level, (
+            f"previous episode closed on {previous.closed} at level {previous.level}: "
+            f"restarting at level {level} (within {days} days)"
+        )
+
+    def _candidates(self, episode: Episode, level: int) -> list[int]:
+        formal = episode.formal_notice
+        if formal is not None:
+            # The formal notice is the last written act: only the hand-over follows.
+            return [
+                n
+                for n in range(formal.level + 1, len(self.ladder) + 1)
+                if self.ladder[n].kind == "hand_over"
+            ]
+        return list(range(level + 1, len(self.ladder) + 1))
+
+    def _episode(
+        self, case: Case, on: date, decision: Decision, overdue: list[ItemState]
+    ) -> Decision:
+        episode = case.episode
+        level, why = self.start_level(case, on)
+        if why:
+            decision = decision.note(why)
+        cap = self.max_reminders
+        for n in self._candidates(episode, level):
+            step = self.ladder[n]
+            if step.kind == "notice":
+                continue
+            if cap is not None and step.kind == "reminder" and episode.reminders >= cap:
+                decision = decision.note(
+                    f"level {n} {step.name} passed over: {episode.reminders} reminder(s) in "
+                    f"this episode, the cap is {cap}"
+                )
+                continue
+            if step.guard is not None:
+                verdict = step.guard.check(case, on)
+                if not verdict.ok:
+                    decision = decision.note(
+                        f"level {n} {step.name} not applicable: {verdict.reason}"
+                    )
+                    continue
+            route, skipped = step.via.resolve(case.debtor, self.unusable_channels(case, step.name))
+            if route is None and step.optional:
+                decision = decision.note(
+                    f"level {n} {step.name} passed over: no usable channel ({'; '.join(skipped)})"
+                )
+                continue
+            return self._timed(case, on, decision, step, n, overdue)
+        reached = self.ladder[episode.level].name if episode.level else "the start"
+        decision = decision.note(f"ladder complete at {reached}").with_step(None, level, None)
+        if overdue and not case.handed_over:
+            decision = decision.alert(
+                case,
+                "ladder_complete",
+                f"no step left after {reached} and {case.overdue_balance(on)} is overdue: "
+                "decide on legal action, a payment plan or a write-off",
+                on,
+            )
+        return decision
+
+    def _timed(
+        self,
+        case: Case,
+        on: date,
+        decision: Decision,
+        step: Step,
+        level: int,
+        overdue: list[ItemState],
+    ) -> Decision:
+        episode = case.episode
+        pool = overdue or list(case.actionable_items)
+        oldest = min(pool, key=lambda i: (i.due_date, i.key)) if pool else None
+        last = episode.last
+        if oldest is None:
+            return decision.with_step(step, level, None)
+        due_on = step.delay.from_dates(
+            due=oldest.due_date, previous=last.date if last else None, issue=oldest.issue_date
+        )
+        due_on = max(due_on, oldest.due_date + timedelta(days=1))
+        since = f"the {last.step} of {last.date}" if last else f"{oldest.key} due {oldest.due_date}"
+        anchor = f"{step.delay.describe()} ({since})"
+        decision = decision.with_step(step, level, due_on).note(
+            f"level {level} {step.name} ({step.kind}) due {due_on}: {anchor}"
+        )
+        if step.kind == "hand_over":
+            decision = self._hand_over_gate(case, on, decision)
+        if step.kind == "formal_notice":
+            decision = self._reminded_first(case, on, decision)
+        return decision
+
+    def _reminded_first(self, case: Case, on: date, decision: Decision) -> Decision:
+        """A formal notice claims the items the episode already reminded the debtor of; an
+        item that joined since is mentioned, not formally claimed (when any reminded one is
+        still open)."""
+        reminded = {key for c in case.episode.contacts for key in c.items}
+        if not any(p.item.key in reminded and p.item.due_date < on for p in decision.items):
+            return decision
+
+        def one(plan: ItemPlan) -> ItemPlan:
+            if plan.item.key in reminded:
+                return plan
+            return plan.hold(
+                None, "not yet reminded: mentioned, not claimed by the formal notice", "unreminded"
+            )
+
+        return decision.map(one)
+
+    def _hand_over_gate(self, case: Case, on: date, decision: Decision) -> Decision:
+        formal = case.episode.formal_notice
+        if formal is None:
+            if any(s.kind == "formal_notice" for s in self.ladder):
+                decision = decision.hold(
+                    None, "no formal notice in this episode", "no_formal_notice"
+                )
+            return decision
+        if formal.deadline is not None and on <= formal.deadline:
+            decision = decision.hold(
+                formal.deadline + timedelta(days=1),
+                f"the formal notice's deadline {formal.deadline} has not passed",
+                "formal_deadline",
+                deadline=formal.deadline,
+            )
+        elif formal.delivered is None:
+            decision = decision.hold(
+                None,
+                f"delivery of the formal notice of {formal.date} is not proven",
+                "delivery_unproven",
+                day=formal.date,
+            ).alert(
+                case,
+                "delivery_unproven",
+                f"the formal notice of {formal.date} ({formal.channel}) has no proof of delivery: "
+                "record the PEC delivery receipt, the A/R return card or the compiuta giacenza",
+                on,
+            )
+        paid_after = [(d, m) for d, m in case.receipts if d > formal.date]
+        approved = case.hand_over_approved
+        if paid_after and (approved is None or approved < paid_after[-1][0]):
+            day, amount = paid_after[-1]
+            decision = decision.hold(
+                None,
+                f"{amount} paid on {day}, after the formal notice",
+                "paid_after_formal_notice",
+                amount=amount,
+                day=day,
+            ).alert(
+                case,
+                "paid_after_formal_notice",
+                f"{amount} paid on {day} after the formal notice of {formal.date}: hand over "
+                "what is still open (record HandOverApproved; events.csv: hand_over_approved) "
+                "or agree a plan",
+                on,
+            )
+        return decision
+
+    @staticmethod
+    def unusable_channels(case: Case, step: str) -> dict[str, str]:
+        """The channels ``step`` may not use for ``case``, and why: those whose delivery
+        failed for that step, and those the debtor said are wrong."""
+        bad = dict.fromkeys(sorted(case.wrong_channels), "address reported wrong")
+        for failed_step, channel in sorted(case.failed_routes):
+            if failed_step == step:
+                bad[channel] = "delivery failed before"
+        return bad
+
+    # -- nothing overdue: the pre-due notice ------------------------------------------------------
+
+    def _notice(self, case: Case, on: date, decision: Decision) -> Decision:
+        noticed = {key for c in case.contacts if c.kind == "notice" for key in c.items}
+        upcoming = [p for p in decision.items if p.item.due_date > on]
+        for n, step in enumerate(self.ladder, 1):
+            if step.kind != "notice":
+                continue
+            if step.guard is not None and not step.guard.check(case, on).ok:
+                decision = decision.note(f"level {n} {step.name} not applicable")
+                continue
+            plans = []
+            for p in decision.items:
+                if p.item.due_date <= on or p.item.key in noticed:
+                    continue
+                day = step.delay.due_for(p.item)
+                if day > on:
+                    p = p.hold(day, f"notice {step.delay.describe()}", "notice_day", day=day)
+                plans.append(p)
+            if not plans:
+                break
+            due = min(next((h.until for h in p.holds if h.until), on) for p in plans)
+            return attrs.evolve(decision, items=tuple(plans)).with_step(step, n, due)
+        nxt = min((p.item.due_date for p in upcoming), default=None)
+        decision = decision.with_step(None, 0, None)
+        if nxt is not None:
+            decision = decision.note(f"nothing overdue; next due date {nxt}").check_again(
+                nxt + timedelta(days=1)
+            )
+        return decision
+
+    # -- what the debtor said --------------------------------------------------------------------
+
+    def _replies(self, case: Case, on: date, decision: Decision) -> Decision:
+        if decision.mode != "episode" or decision.step is None:
+            return decision
+        if case.documents_requested is not None:
+            decision = decision.hold(
+                None,
+                f"the debtor asked for documents on {case.documents_requested}",
+                "documents_requested",
+                day=case.documents_requested,
+            ).alert(
+                case,
+                "documents_requested",
+                f"send the copies asked for on {case.documents_requested}, then record "
+                "DocumentsSent (events.csv: documents_sent)",
+                on,
+            )
+        if case.open_dispute_reply is not None:
+            decision = decision.hold(
+                None,
+                f"the debtor disputed on {case.open_dispute_reply} without naming an invoice",
+                "dispute_unspecified",
+                day=case.open_dispute_reply,
+            ).alert(
+                case,
+                "dispute",
+                f"the debtor disputes (reply of {case.open_dispute_reply}): record DisputeOpened "
+                "for the invoices concerned, or DisputeResolved",
+                on,
+            )
         return decision
 
 
@@ -317,279 +496,3 @@ class first_of(PolicyLike):  # noqa: N801
 
     def __repr__(self) -> str:
         return " | ".join(repr(p) for p in self.policies)
-
-
-# -- rules -------------------------------------------------------------------------------------
-
-
-def _calendar(rule_cal: Calendar | None, policy: Policy) -> Calendar:
-    return rule_cal if rule_cal is not None else policy.calendar
-
-
-@attrs.frozen
-class transit_grace(Rule):  # noqa: N801
-    """No reminder until ``days`` business days after the due date: a payment made on the due
-    date takes a few days to show on the creditor's statement."""
-
-    days: int = 5
-    calendar: Calendar | None = None
-
-    def __attrs_post_init__(self) -> None:
-        if not 0 <= self.days <= 30:
-            raise PolicyError(f"transit_grace days must be between 0 and 30, not {self.days}")
-
-    def adjust(self, case: Case, on: date, decision: Decision, policy: Policy) -> Decision:
-        cal = _calendar(self.calendar, policy)
-
-        def one(plan: ItemPlan) -> ItemPlan:
-            if plan.step is None or plan.step.kind == "notice":
-                return plan
-            # The first day allowed is the business day after the grace.
-            until = cal.add_business_days(plan.item.due_date, self.days + 1)
-            if until > on:
-                return plan.hold(
-                    until,
-                    f"payment in transit: {self.days} business days after {plan.item.due_date}",
-                )
-            return plan.note(f"payment-in-transit grace of {self.days} business days over")
-
-        return decision.map(one)
-
-
-@attrs.frozen
-class good_payer_tolerance(Rule):  # noqa: N801
-    """Give debtors with a good record ``extra_days`` more before their first reminder.
-
-    A good record: at least ``min_paid_items`` items paid, on average at most
-    ``max_average_days_late`` days late. ``extra_days`` is bounded to 30.
-    """
-
-    extra_days: int = 7
-    min_paid_items: int = 3
-    max_average_days_late: Decimal = attrs.field(default=Decimal(3), converter=Decimal)
-
-    def __attrs_post_init__(self) -> None:
-        if not 0 <= self.extra_days <= 30:
-            raise PolicyError(
-                f"good_payer_tolerance extra_days must be between 0 and 30, not {self.extra_days}"
-            )
-
-    def adjust(self, case: Case, on: date, decision: Decision, policy: Policy) -> Decision:
-        record = case.payment_record
-        if (
-            record.paid_items < self.min_paid_items
-            or record.average_days_late > self.max_average_days_late
-        ):
-            return decision
-        first = next((i for i, s in enumerate(policy.ladder, 1) if s.kind == "reminder"), None)
-
-        def one(plan: ItemPlan) -> ItemPlan:
-            if plan.step is None or plan.due_on is None or plan.level != first:
-                return plan
-            until = plan.due_on + timedelta(days=self.extra_days)
-            if until <= on:
-                return plan
-            return plan.hold(
-                until,
-                f"good payer ({record.paid_items} items paid, on average "
-                f"{record.average_days_late:.1f} days late): {self.extra_days} extra days",
-            )
-
-        return decision.map(one)
-
-
-@attrs.frozen
-class pause_on_dispute(Rule):  # noqa: N801
-    """While any item is disputed, pause the whole case (disputed items themselves are never
-    dunned, with or without this rule)."""
-
-    def adjust(self, case: Case, on: date, decision: Decision, policy: Policy) -> Decision:
-        disputed = [i.key for i in case.open_items if i.disputed]
-        if not disputed:
-            return decision
-        reason = f"case paused while {', '.join(disputed)} is disputed"
-        return decision.map(lambda p: p.hold(None, reason))
-
-
-@attrs.frozen
-class promise_pause(Rule):  # noqa: N801
-    """Pause until a promised payment date (plus ``grace_days``); if the promise is broken,
-    the next step becomes due at once."""
-
-    grace_days: int = 2
-
-    def adjust(self, case: Case, on: date, decision: Decision, policy: Policy) -> Decision:
-        active = case.active_promise(on)
-        if active is not None:
-            until = active.until + timedelta(days=self.grace_days + 1)
-            reason = f"promise to pay by {active.until} (made {active.made})"
-            return decision.map(lambda p: p.hold(until, reason))
-        broken = case.broken_promise(on)
-        if broken is None:
-            return decision
-        broke_on = broken.until + timedelta(days=self.grace_days + 1)
-        if on < broke_on:
-            return decision.map(
-                lambda p: p.hold(broke_on, f"grace after the promise of {broken.until}")
-            )
-
-        def one(plan: ItemPlan) -> ItemPlan:
-            if plan.step is None or plan.due_on is None:
-                return plan
-            last = plan.item.level_date
-            if plan.step.kind == "notice" or (last is not None and last >= broke_on):
-                return plan
-            # earlier than planned, but never before the item is overdue
-            sooner = max(min(plan.due_on, broke_on), plan.item.due_date + timedelta(days=1))
-            return attrs.evolve(plan, due_on=sooner).note(
-                f"promise to pay by {broken.until} broken: escalating"
-            )
-
-        return decision.map(one)
-
-
-@attrs.frozen
-class contact_caps(Rule):  # noqa: N801
-    """Caps on contacts.
-
-    - ``min_days``: at least this many days between two dunning contacts (of ``kinds``);
-    - ``max_reminders``: once an item had that many reminders, its remaining reminder steps
-      are passed over (its next step is the call or the formal notice);
-    - ``per_channel``: ``(channel, count, days)`` triples: at most ``count`` contacts on
-      ``channel`` in any ``days`` days; a channel over its cap is not used.
-    """
-
-    min_days: int = 15
-    max_reminders: int | None = None
-    per_channel: tuple[tuple[str, int, int], ...] = attrs.field(default=(), converter=_caps)
-    kinds: tuple[str, ...] = attrs.field(default=DUNNING_KINDS, converter=_kinds)
-
-    def channels_used_up(self, case: Case, on: date, planned: Iterable[str]) -> frozenset[str]:
-        today = list(planned)
-        full = set()
-        for channel, count, days in self.per_channel:
-            used = sum(
-                1 for c in case.contacts if c.channel == channel and (on - c.date).days < days
-            )
-            if used + today.count(channel) >= count:
-                full.add(channel)
-        return frozenset(full)
-
-    def adjust(self, case: Case, on: date, decision: Decision, policy: Policy) -> Decision:
-        last = case.last_contact(self.kinds)
-        reminder_levels = {n for n, s in enumerate(policy.ladder, 1) if s.kind == "reminder"}
-        full = self.channels_used_up(case, on, ())
-
-        def one(plan: ItemPlan) -> ItemPlan:
-            sent = sum(1 for _, level in plan.item.climbs if level in reminder_levels)
-            if (
-                self.max_reminders is not None
-                and sent >= self.max_reminders
-                and plan.step is not None
-                and plan.step.kind == "reminder"
-            ):
-                while plan.step is not None and plan.step.kind == "reminder":
-                    nxt = policy.plan_item(case, plan.item, on, plan.level)
-                    plan = attrs.evolve(
-                        nxt,
-                        holds=plan.holds,
-                        notes=(
-                            *plan.notes,
-                            f"cap of {self.max_reminders} reminders reached",
-                            *nxt.notes,
-                        ),
-                        excluded=plan.excluded,
-                    )
-            step = plan.step
-            if step is None:
-                return plan
-            if full:
-                plan = attrs.evolve(plan, excluded=plan.excluded | full).note(
-                    "channel cap reached: " + ", ".join(sorted(full))
-                )
-            if last is not None and step.kind in self.kinds:
-                until = last.date + timedelta(days=self.min_days)
-                if until > on:
-                    plan = plan.hold(
-                        until, f"last contact {last.date} ({last.step}): {self.min_days} days apart"
-                    )
-            return plan
-
-        return decision.map(one)
-
-
-@attrs.frozen
-class call_limits(Rule):  # noqa: N801
-    """Limits on telephone calls, as in US Regulation F (12 CFR 1006.14(b)(2)): at most
-    ``max_calls`` calls in ``days`` consecutive days, and none within
-    ``after_conversation_days`` days after a telephone conversation (a `DebtorReplied` event
-    with ``channel="phone"``)."""
-
-    max_calls: int = 7
-    days: int = 7
-    after_conversation_days: int = 7
-
-    def adjust(self, case: Case, on: date, decision: Decision, policy: Policy) -> Decision:
-        calls = sorted(c.date for c in case.contacts if c.channel == "phone")
-        recent = [d for d in calls if (on - d).days < self.days]
-        holds: list[Hold] = []
-        if len(recent) >= self.max_calls:
-            free = recent[len(recent) - self.max_calls] + timedelta(days=self.days)
-            holds.append(Hold(free, f"{len(recent)} calls in {self.days} days"))
-        talks = [
-            e.date for e in case.events if isinstance(e, DebtorReplied) and e.channel == "phone"
-        ]
-        if talks:
-            free = max(talks) + timedelta(days=self.after_conversation_days + 1)
-            if free > on:
-                holds.append(Hold(free, f"telephone conversation on {max(talks)}"))
-        if not holds:
-            return decision
-
-        def one(plan: ItemPlan) -> ItemPlan:
-            if plan.step is None or all(r.channel != "phone" for r in plan.step.via):
-                return plan
-            return attrs.evolve(plan, holds=(*plan.holds, *holds))
-
-        return decision.map(one)
-
-
-@attrs.frozen
-class before_limitation(Rule):  # noqa: N801
-    """Hurry when limitation is near: an item whose limitation (the policy's ``limitation``
-    rules) runs out within ``days`` has its next step due at once. Spacing, pauses and the
-    one-level-per-run rule still hold, so the item reaches the formal notice — whose proven
-    delivery interrupts limitation (art. 2943 c.c.) — as fast as the policy allows."""
-
-    days: int = 180
-
-    def adjust(self, case: Case, on: date, decision: Decision, policy: Policy) -> Decision:
-        if policy.limitation is None:
-            return decision
-        near = {s.key: s for s in items_near_limitation(case, on, self.days, policy.limitation)}
-        if not near:
-            return decision
-
-        def one(plan: ItemPlan) -> ItemPlan:
-            status = near.get(plan.item.key)
-            if status is None or plan.step is None or plan.due_on is None:
-                return plan
-            floor = plan.item.due_date + timedelta(days=1)
-            sooner = plan.due_on if plan.step.kind == "notice" else max(min(plan.due_on, on), floor)
-            return attrs.evolve(plan, due_on=sooner).note(f"limitation: {status.describe()}")
-
-        return decision.map(one)
-
-
-@attrs.frozen
-class on_business_days(Rule):  # noqa: N801
-    """Act only on business days of ``calendar`` (the policy's when None)."""
-
-    calendar: Calendar | None = None
-
-    def adjust(self, case: Case, on: date, decision: Decision, policy: Policy) -> Decision:
-        cal = _calendar(self.calendar, policy)
-        if cal.is_business_day(on):
-            return decision
-        nxt = cal.roll_forward(on)
-        return decision.map(lambda p: p.hold(nxt, f"{on} is not a business day"))

@@ -204,15 +204,30 @@ class Portfolio:
             if pay.amount.currency not in self._currencies.get(pay.debtor_id, ())
         )
 
-    def cases(self, as_of: date, history: Iterable[Event] = ()) -> Iterator[Case]:
-        """Every debtor's case (one per currency it was invoiced in) as of ``as_of``."""
+    def cases(
+        self, as_of: date, history: Iterable[Event] = (), *, per_invoice: bool = False
+    ) -> Iterator[Case]:
+        """Every debtor's case (one per currency it was invoiced in) as of ``as_of``; with
+        ``per_invoice``, one case per invoice (its items only, its own episodes)."""
         extra: dict[str, list[Event]] = {}
         for event in history:
             extra.setdefault(event.debtor_id, []).append(event)
         for debtor in sorted(self.debtors, key=lambda d: d.id):
             events = self._events_by_debtor[debtor.id] + extra.get(debtor.id, [])
             for currency in self._currencies.get(debtor.id, ()):
-                yield fold(debtor, currency, events, as_of)
+                if not per_invoice:
+                    yield fold(debtor, currency, events, as_of)
+                    continue
+                for inv in self._invoices_of.get(debtor.id, ()):
+                    if inv.currency == currency and inv.issue_date <= as_of:
+                        yield fold(debtor, currency, events, as_of, invoice_id=inv.id)
+
+    @cached_property
+    def _invoices_of(self) -> dict[str, list[Invoice]]:
+        found: dict[str, list[Invoice]] = {}
+        for inv in sorted(self.invoices, key=lambda i: i.id):
+            found.setdefault(inv.debtor_id, []).append(inv)
+        return found
 
     @cached_property
     def _currencies(self) -> dict[str, tuple[str, ...]]:

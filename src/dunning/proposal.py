@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import attrs
 
 from .events import ActionPlanned, Event
 from .money import Money
+from .reasons import Reason, render_all
 from .serialize import from_data, to_data
 
 __all__ = ["Action", "Alert", "Proposal", "Timeline", "Waiting"]
@@ -20,9 +21,12 @@ __all__ = ["Action", "Alert", "Proposal", "Timeline", "Waiting"]
 class Action:
     """One thing to do for one debtor on ``date`` (the ``as_of`` of its plan).
 
-    ``items`` lists every item the message mentions; ``levels`` says which of them climbed to
-    which level; ``amount`` is what is open on ``items``; ``deadline`` the new payment
-    deadline (if the step sets one); ``why`` the explanation; ``key`` the idempotency key.
+    ``items`` lists the items the action **claims** (each already due and past its grace);
+    ``amount`` is what they leave open; ``upcoming`` the other open items, which a message
+    may mention as coming due; ``level`` the ladder position of ``step`` (the case's, not an
+    item's: the debtor escalates as a whole); ``levels`` pairs each claimed item with that
+    level; ``deadline`` the new payment deadline (if the step sets one); ``why`` the
+    explanation; ``key`` the idempotency key.
     """
 
     date: dt.date
@@ -44,6 +48,16 @@ class Action:
     not_after: dt.datetime | None = None
     """The window of the day the action may be carried out in (debtor's time zone), when the
     policy sets `contact_hours`."""
+    upcoming: tuple[str, ...] = ()
+    """Open items the message may mention without claiming them (not yet due, still in their
+    payment-in-transit grace, or, for a formal notice, not reminded yet): not in ``amount``."""
+    reasons: tuple[Reason, ...] = attrs.field(default=(), eq=False)
+    """``why`` as data: one `dunning.reasons.Reason` (code, values, English text) per clause,
+    to render in another language with `Reason.render`. Not part of equality."""
+
+    def why_in(self, locale: str) -> str:
+        """``why`` in ``locale``'s language (English where the catalog has no sentence)."""
+        return render_all(self.reasons, locale) if self.reasons else self.why
 
     @property
     def currency(self) -> str:
@@ -51,8 +65,7 @@ class Action:
 
     @property
     def leading_items(self) -> tuple[str, ...]:
-        """The items that reached this action's level (what a formal notice formally claims);
-        the other ``items`` are listed for information and keep their own, lower level."""
+        """The items this action claims at its level (all of ``items``)."""
         return tuple(key for key, level in self.levels if level == self.level)
 
     def to_dict(self) -> dict[str, Any]:
@@ -61,6 +74,10 @@ class Action:
         data["amount"] = str(self.amount.amount)
         data["currency"] = self.amount.currency
         data["levels"] = [list(pair) for pair in self.levels]
+        data["reasons"] = [
+            {"code": r.code, "text": r.text, "values": {k: to_data(v) for k, v in r.values}}
+            for r in self.reasons
+        ]
         return data
 
     @classmethod
@@ -70,7 +87,13 @@ class Action:
         if not isinstance(data.get("amount"), dict):
             data["amount"] = {"amount": data["amount"], "currency": data.pop("currency")}
         data.pop("currency", None)
+        reasons = data.pop("reasons", None) or []
+        data["reasons"] = []
         result: Action = from_data(data, cls)
+        result = attrs.evolve(
+            result,
+            reasons=tuple(Reason(r["code"], r["text"], r.get("values", {})) for r in reasons),
+        )
         return result
 
     def event(self) -> ActionPlanned:
@@ -88,6 +111,7 @@ class Action:
             amount=self.amount,
             deadline=self.deadline,
             service=self.service,
+            upcoming=self.upcoming,
         )
 
 
@@ -112,6 +136,12 @@ class Waiting:
     currency: str
     why: str
     next_date: dt.date | None = None
+    reasons: tuple[Reason, ...] = attrs.field(default=(), eq=False)
+    """``why`` as data (see `Action.reasons`)."""
+
+    def why_in(self, locale: str) -> str:
+        """``why`` in ``locale``'s language (English where the catalog has no sentence)."""
+        return render_all(self.reasons, locale) if self.reasons else self.why
 
 
 def _table(actions: tuple[Action, ...], locale: str | None) -> str:
@@ -217,6 +247,31 @@ class Proposal:
         return _table(self.actions, locale)
 
 
+def _story_line(event: Event, locale: str | None) -> str:
+    def money(m: Money) -> str:
+        return m.format(locale) if locale else str(m)
+
+    if isinstance(event, ActionPlanned):
+        via = event.channel + (f" {event.service}" if event.service else "")
+        text = (
+            f"{event.step} ({event.kind}, {via}): {money(event.amount)} on {', '.join(event.items)}"
+        )
+        if event.upcoming:
+            text += f"; also open, not claimed: {', '.join(event.upcoming)}"
+        if event.deadline:
+            text += f"; pay by {event.deadline}"
+        return text
+    name = type(event).__name__
+    if name == "PaymentReceived":
+        pay = event.payment  # type: ignore[attr-defined]
+        return f"paid {money(pay.amount)}" + (f" ({pay.reference})" if pay.reference else "")
+    if name == "DeliveryFailed":
+        return f"delivery failed ({event.channel}: {event.reason})"  # type: ignore[attr-defined]
+    if name in ("PlanAgreed", "DebtorReplied", "DisputeOpened", "DisputeResolved", "PromiseToPay"):
+        return name
+    return ""
+
+
 @attrs.frozen
 class Timeline:
     """What `dunning.simulate` planned day by day."""
@@ -240,3 +295,16 @@ class Timeline:
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps([a.to_dict() for a in self.actions], indent=indent, ensure_ascii=False)
+
+    def story(self, debtor_id: str, facts: Iterable[Event] = (), locale: str | None = None) -> str:
+        """What ``debtor_id`` received, one line per contact, as the debtor would read it:
+        the step, the channel, what it claims, what it mentions as coming due, and the new
+        deadline; with the payments, replies, plans and disputes of the debtor in between
+        (give the portfolio's as ``facts``, e.g. ``portfolio.events_of(debtor_id)``)."""
+        lines = []
+        mine = [e for e in (*facts, *self.events) if e.debtor_id == debtor_id]
+        for event in sorted(mine, key=lambda e: (e.date, e.priority)):
+            line = _story_line(event, locale)
+            if line:
+                lines.append(f"{event.date}  {line}")
+        return "\n".join(lines)

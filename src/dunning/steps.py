@@ -17,7 +17,8 @@ sequence of steps built with ``>>``; an item's level is its position in the ladd
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -26,7 +27,11 @@ from .errors import PolicyError
 from .guards import Guard
 from .model import ACTION_KINDS, CHANNELS, ActionKind
 
+if TYPE_CHECKING:
+    from .model import Debtor
+
 __all__ = [
+    "SEVERITY",
     "Ladder",
     "Route",
     "Routes",
@@ -53,6 +58,16 @@ PROVEN_POSTAL_SERVICES = frozenset(
         "certified_rr",
     }
 )
+
+
+#: How firm each kind of step is: within an episode a case never goes to a softer one.
+SEVERITY: dict[str, int] = {
+    "notice": 0,
+    "reminder": 1,
+    "call": 2,
+    "formal_notice": 3,
+    "hand_over": 4,
+}
 
 
 @attrs.frozen(repr=False)
@@ -107,6 +122,26 @@ class Routes:
     def legal_proof(self) -> bool:
         return all(r.legal_proof for r in self.routes)
 
+    def resolve(
+        self, debtor: Debtor, excluded: Mapping[str, str] | Iterable[str] = ()
+    ) -> tuple[Route | None, tuple[str, ...]]:
+        """The first route the debtor can be reached on, and why the ones before it were not
+        used (opted out, no address, or ``excluded``: a channel mapped to the reason)."""
+        skipped: list[str] = []
+        blocked = (
+            dict(excluded) if isinstance(excluded, Mapping) else dict.fromkeys(excluded, "excluded")
+        )
+        for route in self.routes:
+            if route.channel in debtor.opt_out:
+                skipped.append(f"{route.channel}: debtor opted out")
+            elif route.channel in blocked:
+                skipped.append(f"{route.channel}: {blocked[route.channel]}")
+            elif debtor.contact(route.channel) is None:
+                skipped.append(f"{route.channel}: no address")
+            else:
+                return route, tuple(skipped)
+        return None, tuple(skipped)
+
 
 email = Route("email")
 pec = Route("pec")
@@ -134,7 +169,10 @@ class Step:
 
     ``deadline_days`` is the new payment deadline given to the debtor, counted from the
     action's date (and rolled onto a business day by the engine). A step of kind
-    ``formal_notice`` must use only channels with legal proof of delivery.
+    ``formal_notice`` must use only channels with legal proof of delivery. An ``optional``
+    step is passed over for a debtor none of its channels can reach (a call for a debtor
+    without a phone); any other step without a usable channel stops the case with an alert
+    to trace the debtor.
     """
 
     name: str
@@ -144,6 +182,7 @@ class Step:
     guard: Guard | None = None
     template: str | None = None
     deadline_days: int | None = None
+    optional: bool = False
 
     def __attrs_post_init__(self) -> None:
         if not self.name or not self.name.replace("_", "").isalnum():
@@ -198,6 +237,13 @@ class Ladder:
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise PolicyError(f"step names must be unique in a ladder; repeated: {dupes}")
+        for before, after in zip(self.steps, self.steps[1:], strict=False):
+            if SEVERITY[after.kind] < SEVERITY[before.kind]:
+                raise PolicyError(
+                    f"step {after.name!r} ({after.kind}) is softer than {before.name!r} "
+                    f"({before.kind}) before it: a case never steps down within an episode "
+                    f"(order: {' < '.join(SEVERITY)})"
+                )
         for step in self.steps:
             if step.kind == "notice" and step.delay.anchor == "due" and step.delay.days >= 0:
                 raise PolicyError(

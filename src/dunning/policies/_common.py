@@ -6,18 +6,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..calendars import Calendar
+from ..decision import Rule
 from ..delays import Delay, after_due, after_previous
 from ..errors import PolicyError
 from ..guards import balance_at_least
 from ..money import Money
-from ..policy import (
-    Rule,
+from ..rules import (
     before_limitation,
     contact_caps,
     good_payer_tolerance,
     on_business_days,
     pause_on_dispute,
+    plan_tracking,
     promise_pause,
+    supporting_documents,
     transit_grace,
 )
 from ..steps import Ladder, Route, Routes, Step, agency
@@ -77,10 +79,15 @@ def usual_rules(
     good_payer_extra_days: int | None = None,
     limitation_horizon_days: int | None = None,
     per_channel: tuple[tuple[str, int, int], ...] = (),
+    breach: Step | None = None,
+    require_documents: bool = False,
 ) -> tuple[Rule, ...]:
-    """Business days only; hurry before limitation (when tracked); payment-in-transit grace;
-    good-payer tolerance (when given); pauses on disputes and promises; contact caps."""
-    rules: list[Rule] = [on_business_days()]
+    """Payment plans (with ``breach`` as the breach step); business days only; hurry before
+    limitation (when tracked); payment-in-transit grace; good-payer tolerance (when given);
+    disputes (only what is disputed pauses; alerts after 30 days) and promises; contact caps;
+    supporting documents before the formal notice (an alert, or a wait with
+    ``require_documents``)."""
+    rules: list[Rule] = [plan_tracking(grace_days=grace_days, breach=breach), on_business_days()]
     if limitation_horizon_days is not None:
         rules.append(before_limitation(limitation_horizon_days))
     rules.append(transit_grace(grace_days))
@@ -95,6 +102,7 @@ def usual_rules(
             per_channel=per_channel,
             kinds=WRITTEN,
         ),
+        supporting_documents(require_documents=require_documents),
     ]
     return tuple(rules)
 

@@ -35,11 +35,21 @@ periods by default): the proposal warns about items within ``limitation_horizon_
 their limitation date, and their next step comes at once, so that the formal notice — whose
 proven delivery interrupts limitation — goes out in time.
 
-Cross-cutting rules for all three: act on Italian business days only; no reminder during the
-payment-in-transit grace; 7 extra days before the first reminder for good payers; the whole
-case pauses while an item is disputed; a promise to pay pauses until its date (plus 2 days) and
-a broken promise brings the next step forward; at least ``cadence_days`` between two written
-dunning contacts; at most 2 SMS in 30 days.
+The debtor escalates as a whole: its arrears climb one ladder per episode (see
+`dunning.case.Episode`); the call is passed over for a business without a phone; the formal
+notice claims what the debtor was reminded of, and only the hand-over follows it, once its
+deadline has passed and its delivery is proven.
+
+Cross-cutting rules for all three: payment plans (rateizzazione) kept mean no dunning, and a
+missed instalment brings ``sollecito_rata`` (art. 1186 c.c.: the rest falls due); act on
+Italian business days only; nothing is claimed during the payment-in-transit grace (nor while
+the debtor's "I have paid" is in transit); 7 extra days before the first reminder of an
+episode for good payers; a dispute pauses only the disputed invoice (an alert after 30 days,
+a fresh deadline once resolved); a promise to pay pauses until its date (plus 2 days) and a
+broken promise brings the next step forward; at least ``cadence_days`` between two written
+dunning contacts and at most ``reminders`` reminders per episode; at most 2 SMS in 30 days;
+an alert when an invoice lacks its order or contract and delivery note before the formal
+notice (a wait with ``require_documents=True``).
 
 Sources: c.c. art. 1219, 2943, 2945; D.Lgs. 231/2002 (as amended by D.Lgs. 192/2012);
 DPR 68/2005 (PEC); R.D. 773/1931 art. 115 (TULPS). See ``../shared/LEGAL.md``.
@@ -83,6 +93,9 @@ def stragiudiziale(
     calendar: Calendar | None = None,
     limitation: LimitationRules | None = None,
     limitation_horizon_days: int = 180,
+    plan_breach_deadline_days: int = 7,
+    require_documents: bool = False,
+    restart_within_days: int | None = None,
 ) -> PolicyLike:
     """The Italian extrajudicial collection sequence (see the module docstring).
 
@@ -104,13 +117,25 @@ def stragiudiziale(
         "formal_notice_deadline_days": (formal_notice_deadline_days, 1, 60),
         "good_payer_extra_days": (good_payer_extra_days, 0, 30),
         "limitation_horizon_days": (limitation_horizon_days, 0, 3650),
+        "plan_breach_deadline_days": (plan_breach_deadline_days, 1, 30),
     }
+    if restart_within_days is not None:
+        ranges["restart_within_days"] = (restart_within_days, 1, 365)
     check_ranges("stragiudiziale", ranges)
     cal = calendar or Calendar("IT")
     floor = amount(min_balance, "EUR")
     handover = amount(handover_min, "EUR")
 
     def variant(kind: DebtorKind, ladder: Ladder, grace: int) -> Policy:
+        # A missed instalment: a reminder naming it, with a short deadline; then the whole
+        # balance is due (art. 1186 c.c.) and the escalation resumes where it stood.
+        breach = Step(
+            "sollecito_rata",
+            "reminder",
+            via=ladder[2].via,
+            template="it/sollecito_rata",
+            deadline_days=plan_breach_deadline_days,
+        )
         rules = usual_rules(
             grace_days=grace,
             cadence_days=cadence_days,
@@ -118,6 +143,8 @@ def stragiudiziale(
             good_payer_extra_days=good_payer_extra_days,
             limitation_horizon_days=limitation_horizon_days,
             per_channel=(("sms", 2, 30),),
+            breach=breach,
+            require_documents=require_documents,
         )
         return Policy(
             ladder,
@@ -131,6 +158,7 @@ def stragiudiziale(
             interest="it-legal" if kind == "consumer" else "it-231",
             fixed_compensation=kind != "consumer",
             allocation=legal_order(),  # art. 1193-1194 c.c.
+            restart_within_days=restart_within_days,
         ).when(debtor_kind(kind))
 
     notice = Step(
@@ -179,6 +207,7 @@ def stragiudiziale(
             # the business day after the reminder's deadline (itself rolled to a business day)
             delay=after_previous(deadline_days).adjusted(cal).plus_business_days(1, cal),
             template="it/telefonata",
+            optional=True,  # a debtor without a phone goes on to the formal notice
         )
         >> formal.at(after_previous(7).adjusted(cal))
         >> handover_step,

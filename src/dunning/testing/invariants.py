@@ -24,18 +24,21 @@ and the action at fault, so a failing property test reads as a bug report:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from functools import cached_property
 
 from ..case import Case, ItemState, sort_events
-from ..engine import plan
+from ..engine import assumed_deliveries, plan
 from ..events import ActionPlanned, CreditNoteRegistered, Event, LevelReset, PaymentReceived
 from ..money import Money
-from ..policy import Policy, PolicyLike, contact_caps, on_business_days, transit_grace
+from ..plans import plan_status
+from ..policy import Policy, PolicyLike
 from ..portfolio import Portfolio
 from ..proposal import Action, Proposal
-from ..steps import PROVEN_POSTAL_SERVICES, Step
+from ..rules import contact_caps, on_business_days, plan_tracking, transit_grace
+from ..steps import PROVEN_POSTAL_SERVICES, SEVERITY, Step
 
 __all__ = [
     "check_business_days",
@@ -43,20 +46,26 @@ __all__ = [
     "check_determinism",
     "check_disputes_blocks_opt_outs",
     "check_due_dates",
+    "check_episode_limits",
     "check_formal_notice",
+    "check_hand_over",
     "check_levels_never_drop",
     "check_money_conserved",
     "check_no_burst",
+    "check_no_dead_end",
     "check_nothing_due",
     "check_one_level_per_run",
+    "check_only_due_claimed",
+    "check_plan_kept",
     "check_run",
+    "check_severity_never_drops",
     "check_simulation",
     "level_sequences",
     "not_applicable",
     "reminders_of",
 ]
 
-_CaseKey = tuple[str, str]
+_CaseKey = tuple[str, str, str]
 
 
 def _fail(number: int, text: str) -> AssertionError:
@@ -89,26 +98,43 @@ class _Run:
         self.per_invoice = per_invoice
         self.policies = dict(policies or {})
 
+    def _cases(self, history: Sequence[Event]) -> dict[_CaseKey, Case]:
+        out = {}
+        for c in self.portfolio.cases(self.as_of, history, per_invoice=self.per_invoice):
+            group = c.items[0].invoice_id if self.per_invoice and c.items else ""
+            out[(c.debtor_id, c.currency, group)] = c
+        return out
+
     @cached_property
     def before(self) -> dict[_CaseKey, Case]:
         """The cases as the engine saw them."""
-        return {
-            (c.debtor_id, c.currency): c for c in self.portfolio.cases(self.as_of, self.history)
-        }
+        return self._cases(self.history)
 
     @cached_property
     def after(self) -> dict[_CaseKey, Case]:
         """The cases once the proposal's events are recorded."""
-        history = self.history + self.proposal.events()
-        return {(c.debtor_id, c.currency): c for c in self.portfolio.cases(self.as_of, history)}
+        return self._cases(self.history + self.proposal.events())
+
+    def key(self, action: Action) -> _CaseKey:
+        group = ""
+        if self.per_invoice and action.items:
+            group = action.items[0].split("#")[0]
+            for case in self.before.values():
+                for item in case.items:
+                    if item.key == action.items[0]:
+                        group = item.invoice_id
+        return (action.debtor_id, action.currency, group)
 
     def case(self, number: int, action: Action) -> Case:
         try:
-            return self.before[(action.debtor_id, action.currency)]
+            return self.before[self.key(action)]
         except KeyError:
             raise _fail(
                 number, f"{_who(action)}: no case for the debtor in {action.currency}"
             ) from None
+
+    def case_after(self, action: Action) -> Case:
+        return self.after[self.key(action)]
 
     def chosen(self, case: Case) -> Policy | None:
         """The policy that decided for ``case`` (as the engine picks it)."""
@@ -131,39 +157,45 @@ class _Run:
             raise _fail(number, f"{_who(action)}, item {key}: not an item of the case") from None
 
 
-def reminders_of(policy: Policy, item: ItemState) -> int:
-    """How many times ``item`` climbed to a reminder step of ``policy``'s ladder."""
-    steps = policy.ladder.steps
-    return sum(
-        1 for _, level in item.climbs if 1 <= level <= len(steps) and _is_reminder(steps, level)
-    )
+def reminders_of(policy: Policy, case: Case) -> int:
+    """How many reminders of ``policy``'s ladder the debtor got in the case's current
+    episode."""
+    names = {s.name for s in policy.ladder if s.kind == "reminder"}
+    return sum(1 for c in case.episode.contacts if c.step in names)
 
 
-def _is_reminder(steps: Sequence[Step], level: int) -> bool:
-    return steps[level - 1].kind == "reminder"
+def _cap(policy: Policy) -> int | None:
+    return policy.max_reminders
 
 
-def not_applicable(policy: Policy, case: Case, item: ItemState, level: int, on: date) -> str | None:
-    """Why the step at ``level`` of ``policy``'s ladder is passed over for ``item`` on ``on``
-    (its guard is false, it is a notice and the due date has come, or it is a reminder and
-    the item already had a `contact_caps` rule's ``max_reminders``), or None when it
-    applies."""
+def not_applicable(policy: Policy, case: Case, level: int, on: date) -> str | None:
+    """Why the step at ``level`` of ``policy``'s ladder is passed over for ``case`` on ``on``
+    within its episode (a notice; its guard is false; a reminder once the episode had the
+    `contact_caps` rule's ``max_reminders``; an optional step no channel reaches; anything but
+    the hand-over after the formal notice), or None when it applies."""
     step = policy.ladder[level]
+    if step.kind == "notice":
+        return "a pre-due notice, not part of an episode"
+    if case.episode.formal_notice is not None and step.kind != "hand_over":
+        return "only the hand-over follows the formal notice"
     if step.guard is not None:
         verdict = step.guard.check(case, on)
         if not verdict.ok:
             return f"guard false: {verdict.reason}"
-    if step.kind == "notice" and on >= item.due_date:
-        return f"a notice and the due date {item.due_date} has come"
-    if step.kind == "reminder":
-        had = reminders_of(policy, item)
-        for rule in policy.rules:
-            if (
-                isinstance(rule, contact_caps)
-                and rule.max_reminders is not None
-                and had >= rule.max_reminders
-            ):
-                return f"{item.key} had {had} reminders, the cap is {rule.max_reminders}"
+    cap = _cap(policy)
+    if step.kind == "reminder" and cap is not None and case.episode.reminders >= cap:
+        return f"{case.episode.reminders} reminders in the episode, the cap is {cap}"
+    if step.optional:
+        route, _ = step.via.resolve(case.debtor, policy.unusable_channels(case, step.name))
+        if route is None:
+            return "optional and no channel reaches the debtor"
+    return None
+
+
+def _breach_step(policy: Policy, name: str) -> Step | None:
+    for rule in policy.rules:
+        if isinstance(rule, plan_tracking) and rule.breach is not None and rule.breach.name == name:
+            return rule.breach
     return None
 
 
@@ -181,7 +213,7 @@ def _nothing_due(run: _Run) -> None:
         if floor is not None and floor.currency == case.currency and case.balance < floor:
             raise _fail(1, f"{who}: open balance {case.balance} is below the minimum {floor}")
         if not action.items:
-            raise _fail(1, f"{who}: the action lists no item")
+            raise _fail(1, f"{who}: the action claims no item")
         for key in action.items:
             item = run.item(1, action, case, key)
             if not item.open.is_positive:
@@ -192,7 +224,7 @@ def _nothing_due(run: _Run) -> None:
                 raise _fail(1, f"{who}, item {key}: disputed")
         for key, _level in action.levels:
             if key not in action.items:
-                raise _fail(1, f"{who}, item {key}: climbs a level but is not listed")
+                raise _fail(1, f"{who}, item {key}: climbs a level but is not claimed")
         claimed = sum((case.item(k).open for k in action.items), Money.zero(case.currency))
         if action.amount != claimed:
             raise _fail(1, f"{who}: claims {action.amount}, its items have {claimed} open")
@@ -204,7 +236,7 @@ def _disputes_blocks_opt_outs(run: _Run) -> None:
         who = _who(action)
         if case.blocked:
             raise _fail(2, f"{who}: the debtor is blocked ({case.block or case.debtor.block})")
-        for key in (*action.items, *(k for k, _ in action.levels)):
+        for key in (*action.items, *action.upcoming):
             if run.item(2, action, case, key).disputed:
                 raise _fail(2, f"{who}, item {key}: disputed")
         if action.channel in case.debtor.opt_out:
@@ -213,90 +245,87 @@ def _disputes_blocks_opt_outs(run: _Run) -> None:
             raise _fail(2, f"{who}: the debtor has no {action.channel} address")
 
 
+def _resets(run: _Run, debtor: str) -> list[date]:
+    events = run.history + run.proposal.events()
+    return [e.date for e in events if isinstance(e, LevelReset) and e.debtor_id == debtor]
+
+
 def _levels_never_drop(run: _Run) -> None:
     for key, before in run.before.items():
         after = run.after.get(key)
         if after is None:
             raise _fail(3, f"debtor {key[0]}: the {key[1]} case vanished once the run was recorded")
-        levels = {i.key: i.level for i in after.items}
-        for item in before.items:
-            if levels.get(item.key, -1) < item.level:
-                raise _fail(
-                    3,
-                    f"debtor {key[0]}, item {item.key}: level went down from {item.level} to "
-                    f"{levels.get(item.key)} without a LevelReset",
-                )
+        if (
+            after.episode.number == before.episode.number
+            and after.episode.level < before.episode.level
+        ):
+            raise _fail(
+                3,
+                f"debtor {key[0]}: episode {before.episode.number} went down from level "
+                f"{before.episode.level} to {after.episode.level} without a LevelReset",
+            )
 
 
-def _one_level_per_run(run: _Run) -> None:
-    seen_cases: dict[tuple[str, str, frozenset[str]], Action] = {}
-    climbed: dict[tuple[str, str], Action] = {}
+def _one_step_per_run(run: _Run, number: int = 4) -> None:
+    seen: dict[_CaseKey, Action] = {}
     for action in run.proposal:
         who = _who(action)
-        case, chosen = run.policy_of(4, action)
-        group: frozenset[str] = frozenset()
-        if run.per_invoice:
-            group = frozenset(run.item(4, action, case, k).invoice_id for k in action.items)
-        slot = (action.debtor_id, action.currency, group)
-        if slot in seen_cases:
-            other = seen_cases[slot]
-            what = "case" if not run.per_invoice else f"invoice(s) {', '.join(sorted(group))}"
-            raise _fail(4, f"{who}: a second action for the {what} this run (also {other.key})")
-        seen_cases[slot] = action
-        if not action.levels:
-            raise _fail(4, f"{who}: no item climbs a level")
-        top = max(level for _, level in action.levels)
-        if top != action.level:
-            raise _fail(4, f"{who}: action level {action.level}, highest item level {top}")
+        case, chosen = run.policy_of(number, action)
+        slot = run.key(action)
+        if slot in seen:
+            raise _fail(
+                number, f"{who}: a second action for the case this run (also {seen[slot].key})"
+            )
+        seen[slot] = action
+        if any(level != action.level for _, level in action.levels):
+            raise _fail(
+                number, f"{who}: levels {action.levels} differ from the action's {action.level}"
+            )
+        breach = _breach_step(chosen, action.step)
+        if breach is not None:
+            if action.level != case.episode.level:
+                raise _fail(
+                    number,
+                    f"{who}: the breach step {action.step} at level {action.level}, the episode "
+                    f"is at {case.episode.level}",
+                )
+            continue
         if not 1 <= action.level <= len(chosen.ladder):
-            raise _fail(4, f"{who}: level {action.level} outside the ladder of {chosen.name}")
+            raise _fail(number, f"{who}: level {action.level} outside the ladder of {chosen.name}")
         step = chosen.ladder[action.level]
         if (step.name, step.kind) != (action.step, action.kind):
             raise _fail(
-                4, f"{who}: level {action.level} of {chosen.name} is {step.name} ({step.kind})"
+                number, f"{who}: level {action.level} of {chosen.name} is {step.name} ({step.kind})"
             )
-        for key, new in action.levels:
-            where = (action.debtor_id, key)
-            if where in climbed:
-                raise _fail(4, f"{who}, item {key}: also climbs in {climbed[where].key}")
-            climbed[where] = action
-            item = run.item(4, action, case, key)
-            if not item.level < new <= len(chosen.ladder):
-                raise _fail(4, f"{who}, item {key}: from level {item.level} to {new}")
-            for level in range(item.level + 1, new):
-                if not_applicable(chosen, case, item, level, run.as_of) is None:
-                    skipped = chosen.ladder[level].name
-                    raise _fail(
-                        4,
-                        f"{who}, item {key}: skipped level {level} {skipped}, which applies "
-                        f"(from level {item.level} to {new} in one run)",
-                    )
-    _no_step_twice(run.history + run.proposal.events())
-
-
-def _no_step_twice(events: Iterable[Event]) -> None:
-    seen: dict[tuple[str, str, int], ActionPlanned] = {}
-    for event in sort_events(events):
-        if isinstance(event, LevelReset):
-            for debtor, key, level in list(seen):
-                mine = debtor == event.debtor_id and (not event.items or key in event.items)
-                if mine and level > event.level:
-                    del seen[(debtor, key, level)]
-        if not isinstance(event, ActionPlanned):
+        if action.kind == "notice":
             continue
-        for key, level in event.levels:
-            slot = (event.debtor_id, key, level)
-            if slot in seen:
+        start, _ = chosen.start_level(case, run.as_of)
+        if action.level <= start:
+            raise _fail(
+                number, f"{who}: level {action.level} is not above the episode's level {start}"
+            )
+        for level in range(start + 1, action.level):
+            why = not_applicable(chosen, case, level, run.as_of)
+            if why is None:
                 raise _fail(
-                    4,
-                    f"debtor {event.debtor_id}, item {key}: level {level} recorded twice "
-                    f"({seen[slot].key} and {event.key})",
+                    number,
+                    f"{who}: skipped level {level} {chosen.ladder[level].name}, which applies "
+                    f"(from level {start} to {action.level} in one run)",
                 )
-            seen[slot] = event
+    if number == 4:
+        for key, case in run.after.items():
+            names = [c.step for c in case.episode.contacts]
+            twice = sorted({n for n in names if names.count(n) > 1})
+            found = run.chosen(case)
+            ladder = {s.name for s in found.ladder} if found is not None else set()
+            twice = [n for n in twice if n in ladder]
+            if twice and not _resets(run, key[0]):
+                raise _fail(
+                    4, f"debtor {key[0]}: step {twice[0]} twice in episode {case.episode.number}"
+                )
 
 
 def _contact_caps(run: _Run) -> None:
-    # Contacts planned earlier in this same run (several per case only with per_invoice).
     siblings: dict[tuple[str, str, str], int] = {}
     for action in run.proposal:
         case, chosen = run.policy_of(5, action)
@@ -313,17 +342,6 @@ def _contact_caps(run: _Run) -> None:
                         f"{who}: {(run.as_of - last.date).days} days after {last.key} "
                         f"({last.date}), the minimum is {rule.min_days}",
                     )
-            if rule.max_reminders is not None:
-                for key, new in action.levels:
-                    if not 1 <= new <= len(chosen.ladder) or chosen.ladder[new].kind != "reminder":
-                        continue
-                    had = reminders_of(chosen, run.item(5, action, case, key))
-                    if had + 1 > rule.max_reminders:
-                        raise _fail(
-                            5,
-                            f"{who}, item {key}: reminder number {had + 1} for the item, the "
-                            f"cap is {rule.max_reminders}",
-                        )
             for channel, count, days in rule.per_channel:
                 if action.channel != channel:
                     continue
@@ -341,38 +359,29 @@ def _contact_caps(run: _Run) -> None:
         siblings[slot] = siblings.get(slot, 0) + 1
 
 
-def _due_dates(run: _Run) -> None:
+def _due_dates(run: _Run, number: int = 6) -> None:
     on = run.as_of
     for action in run.proposal:
-        case, chosen = run.policy_of(6, action)
+        case, chosen = run.policy_of(number, action)
         who = _who(action)
-        if action.kind == "notice":
-            for key in action.items:
-                item = run.item(6, action, case, key)
+        overlap = set(action.items) & set(action.upcoming)
+        if overlap:
+            raise _fail(number, f"{who}: {sorted(overlap)} both claimed and coming due")
+        for key in action.items:
+            item = run.item(number, action, case, key)
+            if action.kind == "notice":
                 if on >= item.due_date:
                     raise _fail(
-                        6,
-                        f"{who}, item {key}: a pre-due notice on {on} mentions an item due "
-                        f"{item.due_date}",
-                    )
-        for key, new in action.levels:
-            item = run.item(6, action, case, key)
-            if not 1 <= new <= len(chosen.ladder):
-                continue  # invariant 4 reports it
-            step = chosen.ladder[new]
-            if step.kind == "notice":
-                if on >= item.due_date:
-                    raise _fail(
-                        6,
-                        f"{who}, item {key}: climbs to notice {step.name} on {on}, due "
+                        number,
+                        f"{who}, item {key}: a pre-due notice on {on} for an item due "
                         f"{item.due_date}",
                     )
                 continue
             if on <= item.due_date:
                 raise _fail(
-                    6,
-                    f"{who}, item {key}: climbs to {step.name} ({step.kind}) on {on}, not after "
-                    f"its due date {item.due_date}",
+                    number,
+                    f"{who}, item {key}: claimed by {action.step} ({action.kind}) on {on}, not "
+                    f"after its due date {item.due_date}",
                 )
             for rule in chosen.rules:
                 if isinstance(rule, transit_grace):
@@ -380,8 +389,8 @@ def _due_dates(run: _Run) -> None:
                     over = cal.add_business_days(item.due_date, rule.days + 1)
                     if on < over:
                         raise _fail(
-                            6,
-                            f"{who}, item {key}: climbs to {step.name} on {on}, within the "
+                            number,
+                            f"{who}, item {key}: claimed by {action.step} on {on}, within the "
                             f"payment-in-transit grace of {rule.days} business days after "
                             f"{item.due_date} (over on {over})",
                         )
@@ -406,23 +415,123 @@ def _formal_notice(run: _Run) -> None:
             for step in chosen.ladder.steps[: action.level - 1]
             if step.kind == "reminder" and step.guard is None
         )
-        for rule in chosen.rules:
-            if isinstance(rule, contact_caps) and rule.max_reminders is not None:
-                needed = min(needed, rule.max_reminders)
-        if case.reminders_sent < needed:
+        cap = _cap(chosen)
+        if cap is not None:
+            needed = min(needed, cap)
+        start, _ = chosen.start_level(case, run.as_of)
+        if not case.episode.contacts and start:
+            continue  # a restarted episode carries the previous one's reminders
+        if case.episode.reminders < needed:
             raise _fail(
                 7,
-                f"{who}: a formal notice after {case.reminders_sent} reminder(s), the policy "
-                f"{chosen.name} needs {needed}",
+                f"{who}: a formal notice after {case.episode.reminders} reminder(s) in the "
+                f"episode, the policy {chosen.name} needs {needed}",
             )
-        for key in action.leading_items:
-            had = reminders_of(chosen, run.item(7, action, case, key))
-            if had < needed:
+
+
+def _severity_never_drops(run: _Run) -> None:
+    for key, case in run.after.items():
+        resets = _resets(run, key[0])
+        contacts = [c for c in case.episode.contacts if not resets or c.date >= max(resets)]
+        for before, after in itertools.pairwise(contacts):
+            if SEVERITY[after.kind] < SEVERITY[before.kind] or after.level < before.level:
                 raise _fail(
-                    7,
-                    f"{who}, item {key}: formally claimed after {had} reminder(s) of the item, "
-                    f"the policy {chosen.name} needs {needed}",
+                    12,
+                    f"debtor {key[0]}, episode {case.episode.number}: {after.step} ({after.kind}, "
+                    f"level {after.level}) on {after.date} after {before.step} ({before.kind}, "
+                    f"level {before.level}) on {before.date}",
                 )
+
+
+def _episode_limits(run: _Run) -> None:
+    for key, case in run.after.items():
+        chosen = run.chosen(case)
+        if chosen is None:
+            continue
+        episode = case.episode
+        who = f"debtor {key[0]}, episode {episode.number}"
+        cap = _cap(chosen)
+        if cap is not None and reminders_of(chosen, case) > cap:
+            raise _fail(14, f"{who}: {reminders_of(chosen, case)} reminders, the cap is {cap}")
+        notices = [c for c in episode.contacts if c.kind == "formal_notice"]
+        if len(notices) > 1:
+            raise _fail(
+                14,
+                f"{who}: {len(notices)} formal notices ({', '.join(str(c.date) for c in notices)})"
+                " and none of them failed",
+            )
+        if notices:
+            after = [
+                c for c in episode.contacts if c.date >= notices[0].date and c is not notices[0]
+            ]
+            for c in after:
+                if c.kind != "hand_over":
+                    raise _fail(
+                        14,
+                        f"{who}: {c.step} ({c.kind}) on {c.date} after the formal notice of "
+                        f"{notices[0].date}",
+                    )
+
+
+def _hand_over(run: _Run) -> None:
+    for action in run.proposal:
+        if action.kind != "hand_over":
+            continue
+        case, chosen = run.policy_of(15, action)
+        who = _who(action)
+        formal = case.episode.formal_notice
+        if formal is None:
+            if any(s.kind == "formal_notice" for s in chosen.ladder):
+                raise _fail(15, f"{who}: a hand-over without a formal notice in the episode")
+            continue
+        if formal.deadline is not None and run.as_of <= formal.deadline:
+            raise _fail(
+                15, f"{who}: on {run.as_of}, the formal notice's deadline is {formal.deadline}"
+            )
+        if formal.delivered is None or formal.delivered > run.as_of:
+            raise _fail(15, f"{who}: the formal notice of {formal.date} has no proof of delivery")
+
+
+def _no_dead_end(run: _Run) -> None:
+    acted = {run.key(a) for a in run.proposal}
+    alerted = {(a.debtor_id, a.currency) for a in run.proposal.alerts}
+    dated = {(w.debtor_id, w.currency) for w in run.proposal.waiting if w.next_date is not None}
+    for key, case in run.before.items():
+        if key in acted or key[:2] in alerted or key[:2] in dated:
+            continue
+        if case.blocked or case.closed is not None or case.handed_over:
+            continue
+        if not case.overdue_items(run.as_of):
+            continue
+        chosen = run.chosen(case)
+        if chosen is None:
+            continue
+        floor = chosen.min_balance
+        if floor is not None and floor.currency == case.currency and case.balance < floor:
+            continue
+        waits = [w.why for w in run.proposal.waiting if (w.debtor_id, w.currency) == key[:2]]
+        raise _fail(
+            16,
+            f"debtor {key[0]}: {case.overdue_balance(run.as_of)} overdue on {run.as_of}, "
+            "no action, "
+            f"no dated wait, no alert ({'; '.join(waits) or 'nothing said'})",
+        )
+
+
+def _plan_kept(run: _Run) -> None:
+    for action in run.proposal:
+        if action.kind not in ("reminder", "call", "formal_notice", "hand_over"):
+            continue
+        case, chosen = run.policy_of(17, action)
+        tracking = chosen.rule(plan_tracking)
+        grace = tracking.grace_days if tracking is not None else 5
+        status = plan_status(case, run.as_of, grace_days=grace)
+        if status is not None and status.kept and not status.complete:
+            raise _fail(
+                17,
+                f"{_who(action)}: the payment plan of {status.plan.date} is kept "
+                f"({status.paid} paid), yet {action.step} was planned",
+            )
 
 
 def _determinism(run: _Run) -> None:
@@ -473,7 +582,7 @@ def _business_days(run: _Run) -> None:
 
 
 def _money_conserved(portfolio: Portfolio, as_of: date, history: Sequence[Event]) -> None:
-    received: dict[_CaseKey, Money] = {}
+    received: dict[tuple[str, str], Money] = {}
     for pay in (
         *portfolio.payments,
         *(e.payment for e in history if isinstance(e, PaymentReceived)),
@@ -481,7 +590,7 @@ def _money_conserved(portfolio: Portfolio, as_of: date, history: Sequence[Event]
         if pay.date <= as_of:
             slot = (pay.debtor_id, pay.amount.currency)
             received[slot] = received.get(slot, Money.zero(pay.amount.currency)) + pay.amount
-    notes: dict[_CaseKey, Money] = {}
+    notes: dict[tuple[str, str], Money] = {}
     for note in (
         *portfolio.credit_notes,
         *(e.credit_note for e in history if isinstance(e, CreditNoteRegistered)),
@@ -557,8 +666,8 @@ def check_levels_never_drop(
     history: Iterable[Event],
     proposal: Proposal,
 ) -> None:
-    """Invariant 3: once ``proposal.events()`` are recorded, no item's level is lower than
-    before (levels only go down through `LevelReset`)."""
+    """Invariant 3: once ``proposal.events()`` are recorded, no case's level in its episode is
+    lower than before (levels only go down through `LevelReset`)."""
     _levels_never_drop(_Run(portfolio, policy, as_of, history, proposal))
 
 
@@ -571,16 +680,16 @@ def check_one_level_per_run(
     *,
     per_invoice: bool = False,
 ) -> None:
-    """Invariant 4: no level is skipped; at most one level per item per run; no step is sent
+    """Invariant 4: no level is skipped; at most one step per case per run; no step is sent
     twice.
 
-    At most one action per case (per invoice with ``per_invoice``); an item climbs in at most
-    one action; each climb goes from the item's level to a higher one, and every step passed
-    over is `not_applicable` that day; no ``(item, level)`` pair is recorded twice in the
-    history (unless a `LevelReset` took the item back below it).
+    At most one action per case (per invoice with ``per_invoice``); it climbs from the
+    episode's level to a higher one (a payment plan's breach step stays at the episode's
+    level), every step passed over is `not_applicable` that day; no ladder step appears twice
+    among an episode's contacts (unless a `LevelReset` took the case back).
     """
     run = _Run(portfolio, policy, as_of, history, proposal, per_invoice=per_invoice)
-    _one_level_per_run(run)
+    _one_step_per_run(run)
 
 
 def check_contact_caps(
@@ -591,8 +700,9 @@ def check_contact_caps(
     proposal: Proposal,
 ) -> None:
     """Invariant 5: for each `contact_caps` rule of the chosen policy, an action of one of its
-    ``kinds`` comes at least ``min_days`` after the last such contact, reminders stay within
-    ``max_reminders`` and each ``per_channel`` rolling window within its count."""
+    ``kinds`` comes at least ``min_days`` after the last such contact and each
+    ``per_channel`` rolling window stays within its count (``max_reminders`` per episode is
+    invariant 14)."""
     _contact_caps(_Run(portfolio, policy, as_of, history, proposal))
 
 
@@ -606,10 +716,9 @@ def check_due_dates(
     """Invariant 6: a pre-due notice only before the due date; reminders only after the due
     date and the payment-in-transit grace.
 
-    A ``notice`` action lists only items not yet due; an item climbing to a notice step is not
-    yet due; an item climbing to any other step is past due and, under a `transit_grace` rule,
-    on or after ``calendar.add_business_days(due, days + 1)``, the first business day after
-    the grace (so at least ``add_business_days(due, days)`` plus one day).
+    A ``notice`` action claims only items not yet due; any other action claims only items past
+    due and, under a `transit_grace` rule, on or after ``calendar.add_business_days(due,
+    days + 1)``, the first business day after the grace. (Invariant 13 is the same check.)
     """
     _due_dates(_Run(portfolio, policy, as_of, history, proposal))
 
@@ -623,7 +732,7 @@ def check_formal_notice(
 ) -> None:
     """Invariant 7: a formal notice goes only over a channel with legal proof (PEC, or postal
     mail of a service in `dunning.steps.PROVEN_POSTAL_SERVICES`) and only after as many
-    reminders as the ladder has unguarded reminder steps before it (capped by
+    reminders in the episode as the ladder has unguarded reminder steps before it (capped by
     ``contact_caps.max_reminders``)."""
     _formal_notice(_Run(portfolio, policy, as_of, history, proposal))
 
@@ -647,13 +756,13 @@ def check_no_burst(
 ) -> Proposal:
     """Invariant 9: skipping runs delays steps but never merges them.
 
-    Plans ``as_of`` (typically long after the previous run) and checks that each item climbs at
-    most one applicable level (invariant 4 on that run). Returns the proposal.
+    Plans ``as_of`` (typically long after the previous run) and checks that each case climbs
+    at most one applicable step (invariant 4 on that run). Returns the proposal.
     """
     events = tuple(history)
     proposal = plan(portfolio, policy, as_of, events)
     try:
-        _one_level_per_run(_Run(portfolio, policy, as_of, events, proposal))
+        _one_step_per_run(_Run(portfolio, policy, as_of, events, proposal))
     except AssertionError as exc:
         text = str(exc).removeprefix("invariant 4: ")
         raise _fail(9, f"run on {as_of} after a gap: {text}") from None
@@ -683,6 +792,81 @@ def check_money_conserved(portfolio: Portfolio, as_of: date, history: Iterable[E
     _money_conserved(portfolio, as_of, tuple(history))
 
 
+def check_severity_never_drops(
+    portfolio: Portfolio,
+    policy: PolicyLike,
+    as_of: date,
+    history: Iterable[Event],
+    proposal: Proposal,
+) -> None:
+    """Invariant 12: within an episode, the severity (notice < reminder < call < formal
+    notice < hand-over) and the step number of successive contacts never go down (unless a
+    `LevelReset` says so)."""
+    _severity_never_drops(_Run(portfolio, policy, as_of, history, proposal))
+
+
+def check_only_due_claimed(
+    portfolio: Portfolio,
+    policy: PolicyLike,
+    as_of: date,
+    history: Iterable[Event],
+    proposal: Proposal,
+) -> None:
+    """Invariant 13: nothing not yet due, or still in its payment-in-transit grace, is
+    claimed (a pre-due notice announces only what is not yet due); nothing is both claimed
+    and listed as coming due."""
+    _due_dates(_Run(portfolio, policy, as_of, history, proposal), 13)
+
+
+def check_episode_limits(
+    portfolio: Portfolio,
+    policy: PolicyLike,
+    as_of: date,
+    history: Iterable[Event],
+    proposal: Proposal,
+) -> None:
+    """Invariant 14: at most ``max_reminders`` reminders per episode; at most one formal
+    notice per episode unless a delivery failed; nothing but the hand-over after it."""
+    _episode_limits(_Run(portfolio, policy, as_of, history, proposal))
+
+
+def check_hand_over(
+    portfolio: Portfolio,
+    policy: PolicyLike,
+    as_of: date,
+    history: Iterable[Event],
+    proposal: Proposal,
+) -> None:
+    """Invariant 15: the hand-over only after the episode's formal notice (when the ladder
+    has one), once its deadline has passed and its delivery is proven."""
+    _hand_over(_Run(portfolio, policy, as_of, history, proposal))
+
+
+def check_no_dead_end(
+    portfolio: Portfolio,
+    policy: PolicyLike,
+    as_of: date,
+    history: Iterable[Event],
+    proposal: Proposal,
+) -> None:
+    """Invariant 16: every case with something overdue (not blocked, closed, handed over or
+    below the minimum balance) gets an action, a dated wait or an alert."""
+    _no_dead_end(_Run(portfolio, policy, as_of, history, proposal))
+
+
+def check_plan_kept(
+    portfolio: Portfolio,
+    policy: PolicyLike,
+    as_of: date,
+    history: Iterable[Event],
+    proposal: Proposal,
+) -> None:
+    """Invariant 17 (first half): while a payment plan is kept, no dunning contact (a
+    pre-due notice is not one). The second half — a broken plan resumes within the grace —
+    needs days, not a run: `CaseMachine` and the tests check it."""
+    _plan_kept(_Run(portfolio, policy, as_of, history, proposal))
+
+
 def check_run(
     portfolio: Portfolio,
     policy: PolicyLike,
@@ -693,7 +877,7 @@ def check_run(
     per_invoice: bool = False,
     policies: Mapping[str, PolicyLike] | None = None,
 ) -> None:
-    """Run every invariant checker (1–8, 10, 11; 9 is 4 on a run after a gap) on one engine
+    """Run every invariant checker (1–8, 10–17; 9 is 4 on a run after a gap) on one engine
     run: ``proposal == dunning.plan(portfolio, policy, as_of, history, per_invoice=...,
     policies=...)``, ``history`` being the events recorded before the run."""
     run = _Run(
@@ -702,13 +886,18 @@ def check_run(
     _nothing_due(run)
     _disputes_blocks_opt_outs(run)
     _levels_never_drop(run)
-    _one_level_per_run(run)
+    _one_step_per_run(run)
     _contact_caps(run)
     _due_dates(run)
     _formal_notice(run)
     _determinism(run)
     _business_days(run)
     _money_conserved(portfolio, as_of, run.history)
+    _severity_never_drops(run)
+    _episode_limits(run)
+    _hand_over(run)
+    _no_dead_end(run)
+    _plan_kept(run)
 
 
 def check_simulation(
@@ -719,9 +908,11 @@ def check_simulation(
     *,
     per_invoice: bool = False,
     policies: Mapping[str, PolicyLike] | None = None,
+    assume_delivered: bool = True,
 ) -> list[Event]:
     """Plan each of ``days`` in order (gaps between them are skipped runs), check every run
-    with `check_run`, record its actions, and return the whole history."""
+    with `check_run`, record its actions (and, with ``assume_delivered``, their delivery as
+    `dunning.simulate` assumes it), and return the whole history."""
     events = list(history)
     for day in sorted(set(days)):
         proposal = plan(portfolio, policy, day, events, per_invoice=per_invoice, policies=policies)
@@ -729,6 +920,8 @@ def check_simulation(
             portfolio, policy, day, events, proposal, per_invoice=per_invoice, policies=policies
         )
         events.extend(proposal.events())
+        if assume_delivered:
+            events.extend(assumed_deliveries(proposal.actions))
     return events
 
 

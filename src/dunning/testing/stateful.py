@@ -6,8 +6,11 @@ consumer without PEC but with a postal address, a public administration; or thre
 debtors; and up to three invoices already overdue), a current date starting on 2026-01-05,
 and the history of events. Its rules issue
 invoices, advance the clock (running the engine every day), skip days without running it,
-pay, dispute, promise, break promises and block debtors. Every engine run is checked with
-`dunning.testing.invariants.check_run`; money conservation is checked after every step.
+pay, dispute, promise, break promises, agree payment plans and pay or miss their instalments,
+reply (every kind of `DebtorReplied`), record documents, bounce messages (and re-plan the same
+day) and block debtors. Actions are assumed delivered as `dunning.simulate` assumes. Every
+engine run is checked with `dunning.testing.invariants.check_run` (invariants 1-17); money
+conservation is checked after every step.
 
 Policy authors run it in one line:
 
@@ -41,18 +44,28 @@ from hypothesis.stateful import (
 )
 
 from ..case import Case, sort_events
-from ..engine import plan
+from ..engine import assumed_deliveries, plan
 from ..events import (
+    REPLY_KINDS,
+    ActionPlanned,
+    AddressUpdated,
     BlockLifted,
     BlockSet,
+    DebtorReplied,
+    DeliveryConfirmed,
+    DeliveryFailed,
     DisputeOpened,
     DisputeResolved,
+    DocumentAdded,
+    DocumentsSent,
     Event,
     PaymentReceived,
     PromiseToPay,
+    ReplyKind,
 )
-from ..model import Debtor, Invoice, OpenItem, Payment, PostalAddress
+from ..model import Debtor, Document, Invoice, OpenItem, Payment, PostalAddress
 from ..money import Money
+from ..plans import plan_status, propose_plan
 from ..policy import PolicyLike
 from ..portfolio import Portfolio
 from .invariants import check_money_conserved, check_no_burst, check_run
@@ -161,14 +174,17 @@ class CaseMachine(RuleBasedStateMachine):
                 state[event.debtor_id] = isinstance(event, BlockSet)
         return sorted(d for d, blocked in state.items() if blocked)
 
-    def _run(self) -> None:
+    def _run(self, *, again: bool = False) -> None:
+        """Plan today (``again``: a second run the same day), check it, record its actions
+        and, as `dunning.simulate` assumes, their delivery."""
         after_gap = self.last_run is not None and (self.today - self.last_run).days > 1
-        if after_gap:
+        if after_gap and not again:
             proposal = check_no_burst(self.portfolio, self.policy, self.today, self.history)
         else:
             proposal = plan(self.portfolio, self.policy, self.today, self.history)
         check_run(self.portfolio, self.policy, self.today, self.history, proposal)
         self.history.extend(proposal.events())
+        self.history.extend(assumed_deliveries(proposal.actions))
         self.runs += 1
         self.last_run = self.today
 
@@ -322,20 +338,146 @@ class CaseMachine(RuleBasedStateMachine):
     @invariant()
     def levels_never_go_down(self) -> None:
         """Invariant 3, after every step: the machine records no `LevelReset`, so nothing it
-        does (payments, disputes, promises, blocks, time) may lower an item's level."""
+        does (payments, disputes, promises, plans, replies, blocks, time) may lower a case's
+        level within an episode."""
         levels = {
-            (case.debtor_id, case.currency, item.key): item.level
+            (case.debtor_id, case.currency, str(case.episode.number)): case.episode.level
             for case in self._cases()
-            for item in case.items
         }
-        for (debtor_id, currency, key), level in self._levels.items():
-            now = levels.get((debtor_id, currency, key), level)
+        for (debtor_id, currency, episode), level in self._levels.items():
+            now = levels.get((debtor_id, currency, episode), level)
             if now < level:
                 raise AssertionError(
-                    f"invariant 3: debtor {debtor_id}, item {key}: level went down from "
+                    f"invariant 3: debtor {debtor_id}, episode {episode}: level went down from "
                     f"{level} to {now} on {self.today} without a LevelReset"
                 )
         self._levels = levels
+
+    # -- plans, replies, documents, deliveries ----------------------------------------------------
+
+    def _overdue_cases(self) -> list[Case]:
+        return [c for c in self._cases() if c.overdue_items(self.today) and c.balance.is_positive]
+
+    def _plans(self, *, kept: bool) -> list[tuple[str, date, Money]]:
+        """(debtor, next instalment date, amount) of the plans that are kept (or broken)."""
+        found = []
+        for case in self._cases():
+            status = plan_status(case, self.today)
+            if status is None or status.complete or status.kept != kept:
+                continue
+            nxt = status.upcoming or (status.missed[0] if status.missed else None)
+            if nxt is not None:
+                found.append((case.debtor_id, nxt[0], nxt[1]))
+        return found
+
+    @precondition(lambda self: bool(self._overdue_cases()))
+    @rule(pick=st.integers(0, 2), instalments=st.integers(1, 4), first=st.integers(0, 20))
+    def agree_plan(self, pick: int, instalments: int, first: int) -> None:
+        """Agree a payment plan (rateizzazione) for what a debtor owes: ``instalments`` monthly
+        instalments, the first ``first`` days from today."""
+        cases = self._overdue_cases()
+        case = cases[pick % len(cases)]
+        n = min(instalments, max(1, int(case.balance.amount)))
+        agreed = propose_plan(
+            case, self.today, instalments=n, first=self.today + timedelta(days=first)
+        )
+        self.history.append(agreed)
+
+    @precondition(lambda self: bool(self._plans(kept=True)))
+    @rule(pick=st.integers(0, 2))
+    def pay_instalment(self, pick: int) -> None:
+        """Pay the next instalment of a kept plan, on its date, running the engine every day
+        until then."""
+        plans = self._plans(kept=True)
+        debtor, when, amount = plans[pick % len(plans)]
+        while self.today < when:
+            self.today += timedelta(days=1)
+            self._run()
+        count = sum(1 for e in self.history if isinstance(e, PaymentReceived)) + 1
+        payment = Payment(f"PAY-{count}", debtor, self.today, amount, "rata")
+        self.history.append(PaymentReceived(self.today, debtor, payment))
+
+    @precondition(lambda self: bool(self._plans(kept=True)))
+    @rule(pick=st.integers(0, 2))
+    def miss_instalment(self, pick: int) -> None:
+        """Let a plan's next instalment and its grace pass unpaid, running the engine every
+        day; within the grace nothing may be sent (invariant 17, checked on every run)."""
+        plans = self._plans(kept=True)
+        _, when, _ = plans[pick % len(plans)]
+        end = min(when + timedelta(days=8), self.today + timedelta(days=_MAX_PROMISE_WAIT + 20))
+        while self.today < end:
+            self.today += timedelta(days=1)
+            self._run()
+
+    @precondition(lambda self: bool(self._overdue_cases()))
+    @rule(pick=st.integers(0, 2), kind=st.sampled_from(REPLY_KINDS), days=st.integers(1, 20))
+    def reply(self, pick: int, kind: ReplyKind, days: int) -> None:
+        """A debtor with something overdue replies: paid (with a CRO), a promise, a dispute
+        (naming an invoice), a request for documents, a wrong address, or anything else."""
+        cases = self._overdue_cases()
+        case = cases[pick % len(cases)]
+        invoice = case.overdue_items(self.today)[0].invoice_id if kind == "dispute" else None
+        self.history.append(
+            DebtorReplied(
+                self.today,
+                case.debtor_id,
+                note="risposta",
+                kind=kind,
+                reference="CRO 0306912345" if kind == "payment_sent" else "",
+                until=self.today + timedelta(days=days) if kind == "promise" else None,
+                invoice_id=invoice,
+            )
+        )
+
+    @precondition(
+        lambda self: (
+            any(c.documents_requested is not None for c in self._cases())
+            or any(c.wrong_channels for c in self._cases())
+        )
+    )
+    @rule(pick=st.integers(0, 2))
+    def answer_reply(self, pick: int) -> None:
+        """Send the documents a debtor asked for, or correct the address it said was wrong."""
+        cases = [c for c in self._cases() if c.documents_requested or c.wrong_channels]
+        case = cases[pick % len(cases)]
+        if case.documents_requested is not None:
+            self.history.append(DocumentsSent(self.today, case.debtor_id))
+        for channel in sorted(case.wrong_channels):
+            self.history.append(AddressUpdated(self.today, case.debtor_id, channel))
+
+    @precondition(lambda self: bool(self.portfolio.invoices))
+    @rule(pick=st.integers(0, 7), kind=st.sampled_from(["order", "delivery_note", "contract"]))
+    def add_document(self, pick: int, kind: str) -> None:
+        """Record a supporting document for an invoice."""
+        invoice = self.portfolio.invoices[pick % len(self.portfolio.invoices)]
+        document = Document(kind, f"{kind}-{invoice.id}")
+        self.history.append(DocumentAdded(self.today, invoice.debtor_id, invoice.id, document))
+
+    @precondition(lambda self: self.last_run == self.today and bool(self._today_actions()))
+    @rule(pick=st.integers(0, 2))
+    def delivery_fails(self, pick: int) -> None:
+        """One of today's messages bounces (a PEC non-delivery, a returned letter) and the
+        engine runs again the same day: it retries once on the next channel."""
+        actions = self._today_actions()
+        action = actions[pick % len(actions)]
+        self.history = [
+            e
+            for e in self.history
+            if not (isinstance(e, DeliveryConfirmed) and e.key == action.key)
+        ]
+        self.history.append(
+            DeliveryFailed(self.today, action.debtor_id, action.key, action.channel, "bounced")
+        )
+        self._levels = {}  # the failure voids the contact: the level may go back (by an event)
+        self._run(again=True)
+
+    def _today_actions(self) -> list[ActionPlanned]:
+        failed = {e.key for e in self.history if isinstance(e, DeliveryFailed)}
+        return [
+            e
+            for e in self.history
+            if isinstance(e, ActionPlanned) and e.date == self.today and e.key not in failed
+        ]
 
 
 def run_case_machine(policy: PolicyLike, settings: hypothesis.settings | None = None) -> None:

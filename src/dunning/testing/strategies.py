@@ -26,12 +26,15 @@ from hypothesis import strategies as st
 from hypothesis.strategies import DrawFn, SearchStrategy
 
 from ..events import (
+    REPLY_KINDS,
     BlockLifted,
     BlockSet,
+    DebtorReplied,
     DisputeOpened,
     DisputeResolved,
     Event,
     LevelReset,
+    PlanAgreed,
     PromiseToPay,
     WrittenOff,
 )
@@ -63,7 +66,7 @@ CREDITOR = Creditor(
 )
 
 #: Kinds of event `histories` can draw.
-HISTORY_KINDS = ("promise", "dispute", "block", "write_off", "reset")
+HISTORY_KINDS = ("promise", "dispute", "block", "write_off", "reset", "plan", "reply")
 
 _ADDRESS = _Address(("Via Roma 1",), "20121", "Milano", "MI")
 _NOT_WORD = re.compile(r"[^a-z0-9]")
@@ -368,6 +371,29 @@ def _events(
         keys = [inv.item_key(item) for item in inv.items]
         some_keys = draw(st.lists(st.sampled_from(keys), max_size=len(keys), unique=True))
         return [LevelReset(day, debtor.id, tuple(some_keys), draw(st.integers(0, 2)), "agreed")]
+    if kind == "plan":
+        count = draw(st.integers(1, 3))
+        parts = inv.total.allocate([1] * count)
+        if not all(p.is_positive for p in parts):
+            parts = (inv.total,)
+            count = 1
+        first = day + timedelta(days=draw(st.integers(0, 20)))
+        every = draw(st.integers(7, 31))
+        dates = [first + timedelta(days=every * n) for n in range(count)]
+        return [PlanAgreed(day, debtor.id, instalments=list(zip(dates, parts, strict=True)))]
+    if kind == "reply":
+        reply = draw(st.sampled_from(REPLY_KINDS))
+        return [
+            DebtorReplied(
+                day,
+                debtor.id,
+                "reply",
+                kind=reply,  # type: ignore[arg-type]
+                reference="CRO 0306912345" if reply == "payment_sent" else "",
+                until=later if reply == "promise" else None,
+                invoice_id=inv.id if reply == "dispute" and draw(st.booleans()) else None,
+            )
+        ]
     if kind == "write_off":
         keys = [inv.item_key(item) for item in inv.items]
         chosen = draw(st.lists(st.sampled_from(keys), min_size=1, max_size=len(keys), unique=True))
@@ -407,7 +433,8 @@ def histories(
     ``start`` and ``end``, in date order: promises to pay (of everything, or of an amount, 1–20
     days ahead), disputes (of whole invoices or some instalments, half of them resolved 1–20
     days later), blocks (half of them lifted 1–20 days later), items written off, levels
-    reset (of some items of an invoice, or of all open items, to level 0–2). ``kinds`` picks
+    reset (of some items of an invoice, or of all open items, to level 0–2), payment plans
+    (1–3 instalments of an invoice's total), replies of every kind. ``kinds`` picks
     among `HISTORY_KINDS`; resolutions and lifts may fall after ``end``."""
     unknown = set(kinds) - set(HISTORY_KINDS)
     if unknown or not kinds:
