@@ -118,8 +118,9 @@ class Contact:
 
 @attrs.frozen
 class Episode:
-    """One stretch of arrears of a case: from its first dunning contact until nothing is
-    overdue any more (``closed``, the day of the payment or credit that cleared it).
+    """One stretch of arrears of a case: from its first dunning contact until nothing
+    undisputed is overdue any more (``closed``, the day of the payment, credit note,
+    write-off or dispute that cleared it; a disputed item is dealt with apart).
 
     Within an episode the case climbs one ladder: ``level`` is the ladder position it has
     reached (its last contact's, unless a `LevelReset` set it back), ``contacts`` its dunning
@@ -475,7 +476,8 @@ class _Fold:
         """Close the current episode when nothing is overdue any more on ``on``."""
         if not self.current.contacts and self.current.handed_over is None:
             return
-        if any(i.outstanding and i.state.due_date < on for i in self.mine()):
+        # a disputed item is dealt with apart: it does not keep the episode open
+        if any(i.outstanding and not i.disputed and i.state.due_date < on for i in self.mine()):
             return
         self.episodes.append(attrs.evolve(self.current, closed=on))
         self.current = Episode(len(self.episodes) + 1)
@@ -620,6 +622,8 @@ class _Fold:
                 else:
                     item.resolved = event.date
         self.dispute_reply = None
+        if opened:
+            self.maybe_close(event.date)
 
     def promise(self, event: PromiseToPay) -> None:
         if event.amount is not None and event.amount.currency != self.currency:
