@@ -230,7 +230,8 @@ def _explain(args: argparse.Namespace, out: TextIO) -> int:
     data, policy, history = _load(args.folder)
     runs = [e.date for e in history if isinstance(e, ActionPlanned)]
     as_of: date = args.as_of or (max(runs) if runs else date.today())
-    text = explain(data.portfolio, policy, args.debtor_id, as_of, history).text()
+    locale = data.portfolio.creditor.locale
+    text = explain(data.portfolio, policy, args.debtor_id, as_of, history).text(locale)
     print(text, file=out)
     print("statement of account:", file=out)
     try:

@@ -463,7 +463,9 @@ class Explanation:
     waiting: tuple[Waiting, ...]
     notes: tuple[str, ...]
 
-    def text(self) -> str:
+    def text(self, locale: str | None = None) -> str:
+        """The explanation as text; with ``locale``, the decision's reasons in its language
+        (`dunning.reasons`)."""
         c = self.case
         who = f"{c.debtor.name} ({c.debtor_id}, {c.debtor.kind})"
         lines = [f"{who} as of {c.as_of}, policy {self.policy}"]
@@ -483,10 +485,11 @@ class Explanation:
         lines.extend(f"  {n}" for n in self.notes)
         lines.append("decision:")
         for action in self.actions:
-            lines.append(f"  ACT {action.step} via {action.channel}: {action.why}")
+            why = action.why_in(locale) if locale else action.why
+            lines.append(f"  ACT {action.step} via {action.channel}: {why}")
         for wait in self.waiting:
             nxt = f" (next {wait.next_date})" if wait.next_date else ""
-            lines.append(f"  WAIT {wait.why}{nxt}")
+            lines.append(f"  WAIT {wait.why_in(locale) if locale else wait.why}{nxt}")
         return "\n".join(lines)
 
 
