@@ -259,17 +259,29 @@ def plan_portfolio(paid: list[tuple[date, str]]) -> dunning.Portfolio:
     return portfolio([business()], [invoice("F1", "B1", DUE)], payments, [agreed])
 
 
-def test_a_plan_kept_means_no_dunning_contact() -> None:
-    pf = plan_portfolio([(date(2026, 5, 29), "400.00"), (date(2026, 6, 30), "400.00")])
-    after = [a for a in simulate(pf, ITALY, START, date(2026, 8, 3)) if a.date > date(2026, 4, 20)]
-    assert after == []
+def test_a_plan_kept_means_no_dunning_contact_only_a_notice_before_each_instalment() -> None:
+    paid = [(date(2026, 5, 29), "400.00"), (date(2026, 6, 30), "400.00")]
+    pf = plan_portfolio([*paid, (date(2026, 7, 31), "200.00")])
+    after = [a for a in simulate(pf, ITALY, START, END) if a.date > date(2026, 4, 20)]
+    assert [(a.date.isoformat(), a.kind, a.deadline) for a in after] == [
+        ("2026-05-22", "notice", date(2026, 5, 29)),  # 5 days before, rolled back to Friday
+        ("2026-06-25", "notice", date(2026, 6, 30)),
+        ("2026-07-24", "notice", date(2026, 7, 31)),
+    ]
+    assert [str(a.instalment[1]) for a in after if a.instalment] == [
+        "400.00 EUR",
+        "400.00 EUR",
+        "200.00 EUR",
+    ]
 
 
 def test_a_missed_instalment_brings_the_breach_reminder_then_the_escalation() -> None:
     pf = plan_portfolio([(date(2026, 5, 29), "400.00")])
     timeline = simulate(pf, ITALY, START, END)
     after = [
-        (a.date.isoformat(), a.step, a.deadline) for a in timeline if a.date > date(2026, 4, 20)
+        (a.date.isoformat(), a.step, a.deadline)
+        for a in timeline
+        if a.date > date(2026, 4, 20) and a.kind != "notice"
     ]
     # 30 June unpaid; grace of 5 days; 6 July is the first business day after it
     assert after[0][:2] == ("2026-07-06", "sollecito_rata")
@@ -286,7 +298,7 @@ def test_catching_up_puts_the_plan_back_on_track() -> None:
         [(date(2026, 5, 29), "400.00"), (date(2026, 7, 8), "400.00"), (date(2026, 7, 31), "200.00")]
     )
     after = [a.step for a in simulate(pf, ITALY, START, END) if a.date > date(2026, 4, 20)]
-    assert after == ["sollecito_rata"]
+    assert [s for s in after if s != "preavviso"] == ["sollecito_rata"]
 
 
 def test_propose_plan_stays_within_limits() -> None:

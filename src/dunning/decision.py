@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 import attrs
 
 from .case import Case, ItemState
+from .money import Money
 from .proposal import Alert
 from .reasons import Reason, _values
 from .steps import Step
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Decision", "Hold", "ItemPlan", "Rule"]
 
-Mode = Literal["episode", "notice"]
+Mode = Literal["episode", "notice", "instalment"]
 
 
 @attrs.frozen
@@ -59,6 +60,8 @@ class ItemPlan:
     notes: tuple[str, ...] = ()
 
     def claimable(self, on: date, mode: Mode = "episode") -> bool:
+        if mode == "instalment":  # a notice before a payment plan's instalment: the plan's items
+            return not self.active_holds(on)
         if mode == "episode" and self.item.due_date >= on:
             return False
         if mode == "notice" and self.item.due_date <= on:
@@ -92,7 +95,9 @@ class Decision:
     to announce), at ladder position ``level``, due on ``due_on``; ``holds`` keep it back;
     ``items`` are the undisputed open items with what holds each back; ``mode`` is
     ``"episode"`` (something is overdue: the case escalates) or ``"notice"`` (nothing is
-    overdue: at most a pre-due notice). ``excluded`` are channels the step may not use;
+    overdue: at most a pre-due notice) or ``"instalment"`` (a payment plan is kept: at most a
+    courtesy notice before its next instalment, ``instalment``). ``excluded`` are channels the
+    step may not use;
     ``alerts`` what a person must know or do; ``recheck`` a day to look again when nothing
     else is dated; ``stop`` ends the decision with a reason (e.g. below the minimum balance).
     """
@@ -107,6 +112,7 @@ class Decision:
     excluded: frozenset[str] = frozenset()
     alerts: tuple[Alert, ...] = ()
     mode: Mode = "episode"
+    instalment: tuple[date, Money] | None = None
     recheck: date | None = None
     stop: str | None = None
 
@@ -179,6 +185,8 @@ class Decision:
         return min([max(days), *dated])
 
     def _first(self, plan: ItemPlan, on: date) -> date | None:
+        if self.mode == "instalment":
+            return on if not plan.active_holds(on) else plan.claimable_from(on)
         if self.mode == "notice":
             if plan.item.due_date <= on:
                 return None

@@ -225,7 +225,9 @@ def _action(
     upcoming = tuple(i.key for i in case.actionable_items if i.key not in claimed_keys)
     amount = sum((i.open for i in claimed), Money.zero(case.currency))
     deadline = None
-    if step.deadline_days is not None:
+    if decision.instalment is not None:
+        deadline = decision.instalment[0]  # the notice reminds of the instalment's date
+    elif step.deadline_days is not None:
         calendar = policy.deadline_calendar(case.debtor)
         deadline = calendar.roll_forward(on + timedelta(days=step.deadline_days))
     episode = case.episode
@@ -297,6 +299,7 @@ def _action(
         not_after=window[1],
         upcoming=upcoming,
         reasons=tuple(why),
+        instalment=decision.instalment,
     )
 
 

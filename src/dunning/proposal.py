@@ -51,6 +51,9 @@ class Action:
     upcoming: tuple[str, ...] = ()
     """Open items the message may mention without claiming them (not yet due, still in their
     payment-in-transit grace, or, for a formal notice, not reminded yet): not in ``amount``."""
+    instalment: tuple[dt.date, Money] | None = None
+    """For a courtesy notice under a payment plan: the instalment (date, amount) it announces
+    (``deadline`` is that date)."""
     reasons: tuple[Reason, ...] = attrs.field(default=(), eq=False)
     """``why`` as data: one `dunning.reasons.Reason` (code, values, English text) per clause,
     to render in another language with `Reason.render`. Not part of equality."""

@@ -35,6 +35,7 @@ from .decision import Decision, Hold, ItemPlan, Rule
 from .errors import PolicyError
 from .events import DebtorReplied
 from .limitation import items_near_limitation
+from .money import Money
 from .plans import plan_status
 from .steps import SEVERITY, Step
 
@@ -296,10 +297,12 @@ _STEP_ALERTS = ("paid_after_formal_notice", "delivery_unproven", "ladder_complet
 class plan_tracking(Rule):  # noqa: N801
     """Payment plans (`dunning.events.PlanAgreed`).
 
-    While every instalment is paid by its date plus ``grace_days``, nothing is sent (a case
-    whose plan is kept is not dunned). A breach (an instalment unpaid after the grace,
-    derived from the payments) brings ``breach`` — a step of the policy's choosing, e.g. a
-    reminder naming the missed instalment with a short deadline — unless the case has
+    While every instalment is paid by its date plus ``grace_days``, the case is not dunned;
+    where the policy has a pre-due notice step, it sends that notice before each instalment
+    (``Action.instalment``, the deadline being the instalment's date). A breach (an
+    instalment unpaid after the grace, derived from the payments) brings ``breach`` — a step
+    of the policy's choosing, e.g. a reminder naming the missed instalment with a short
+    deadline — unless the case has
     already reached a firmer step; after it, or without one, the escalation resumes where it
     stood, for the whole remaining balance (art. 1186 c.c.). A debtor who catches up puts the
     plan back on track. When ``max_instalments`` or ``min_instalment`` are set they are the
@@ -328,7 +331,11 @@ class plan_tracking(Rule):  # noqa: N801
             nxt = status.upcoming
             what = f"; next instalment {nxt[1]} on {nxt[0]}" if nxt else ""
             quiet = tuple(a for a in decision.alerts if a.kind not in _STEP_ALERTS)
-            decision = attrs.evolve(decision, alerts=quiet).hold(
+            decision = attrs.evolve(decision, alerts=quiet)
+            notice = _plan_notice(case, on, decision, policy, nxt)
+            if notice is not None:
+                return notice
+            decision = decision.hold(
                 None, f"payment plan of {agreed} kept{what}", "plan_kept", agreed=agreed
             )
             if nxt is not None:
@@ -355,6 +362,39 @@ class plan_tracking(Rule):  # noqa: N801
         return attrs.evolve(decision, step=breach, level=current, due_on=broken_on, holds=()).note(
             f"{why}: {breach.name} first"
         )
+
+
+def _plan_notice(
+    case: Case, on: date, decision: Decision, policy: Policy, nxt: tuple[date, Money] | None
+) -> Decision | None:
+    """The courtesy notice before a kept plan's next instalment, with the policy's pre-due
+    notice step (None when the policy has none, or it was sent for that instalment)."""
+    if nxt is None or case.plan is None:
+        return None
+    found = [(n, s) for n, s in enumerate(policy.ladder, 1) if s.kind == "notice"]
+    if not found:
+        return None
+    level, step = found[0]
+    day, amount = nxt
+    agreed = case.plan.date
+    sent = [c for c in case.contacts if c.kind == "notice" and c.date >= agreed]
+    if any(c.deadline == day for c in sent) or day <= on:
+        return None
+    notice_day = max(step.delay.from_dates(due=day, previous=None, issue=agreed), agreed)
+    return attrs.evolve(
+        decision,
+        step=step,
+        level=level,
+        due_on=notice_day,
+        items=tuple(ItemPlan(p.item) for p in decision.items),
+        holds=(),
+        mode="instalment",
+        instalment=nxt,
+        notes=(
+            f"payment plan of {agreed} kept: courtesy notice of the instalment of {amount} "
+            f"due {day} ({step.delay.describe()})",
+        ),
+    )
 
 
 @attrs.frozen

@@ -367,6 +367,14 @@ def _due_dates(run: _Run, number: int = 6) -> None:
         overlap = set(action.items) & set(action.upcoming)
         if overlap:
             raise _fail(number, f"{who}: {sorted(overlap)} both claimed and coming due")
+        if action.instalment is not None:
+            if action.kind != "notice" or on >= action.instalment[0]:
+                raise _fail(
+                    number,
+                    f"{who}: a {action.kind} on {on} about the instalment of "
+                    f"{action.instalment[0]}",
+                )
+            continue  # a courtesy notice of a plan's instalment names the plan's items
         for key in action.items:
             item = run.item(number, action, case, key)
             if action.kind == "notice":
