@@ -55,3 +55,20 @@ def test_reasons_survive_json() -> None:
     assert [r.code for r in again.actions[0].reasons] == [
         r.code for r in proposal.actions[0].reasons
     ]
+
+
+def test_every_code_of_a_year_on_the_example_speaks_italian() -> None:
+    from pathlib import Path
+
+    from dunning import Portfolio, simulate
+
+    pf = Portfolio.from_csv(Path(__file__).resolve().parent.parent / "examples" / "tipografia")
+    policy = italy.stragiudiziale()
+    timeline = simulate(pf, policy, date(2026, 1, 1), date(2026, 12, 31))
+    codes = {r.code for a in timeline for r in a.reasons}
+    for month in range(1, 13):
+        day = date(2026, month, 15)
+        history = [e for e in timeline.events if e.date < day]
+        codes |= {r.code for w in plan(pf, policy, day, history).waiting for r in w.reasons}
+    missing = sorted(c for c in codes if "it" not in CATALOG.get(c, {}))
+    assert missing == []

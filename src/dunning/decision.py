@@ -112,6 +112,8 @@ class Decision:
     excluded: frozenset[str] = frozenset()
     alerts: tuple[Alert, ...] = ()
     mode: Mode = "episode"
+    reasons: tuple[Reason, ...] = ()
+    """``notes`` as data (`dunning.reasons.Reason`), one per note."""
     instalment: tuple[date, Money] | None = None
     recheck: date | None = None
     stop: str | None = None
@@ -127,15 +129,26 @@ class Decision:
         ``code`` and ``values`` for other languages, see `dunning.reasons`)."""
         return attrs.evolve(self, holds=(*self.holds, Hold(until, reason, code, values)))
 
-    def note(self, text: str) -> Decision:
-        return attrs.evolve(self, notes=(*self.notes, text))
+    def note(self, text: str, code: str = "", **values: object) -> Decision:
+        """Explain something (``code`` and ``values`` for other languages)."""
+        reason = Reason(code or "note", text, values)
+        return attrs.evolve(self, notes=(*self.notes, text), reasons=(*self.reasons, reason))
+
+    def without_notes(self, keep: Callable[[str], bool]) -> Decision:
+        """Only the notes for which ``keep`` is true."""
+        return attrs.evolve(
+            self,
+            notes=tuple(n for n in self.notes if keep(n)),
+            reasons=tuple(r for r in self.reasons if keep(r.text)),
+        )
 
     def exclude(self, channels: Iterable[str], why: str) -> Decision:
         extra = frozenset(channels) - self.excluded
         if not extra:
             return self
+        listed = ", ".join(sorted(extra))
         return attrs.evolve(self, excluded=self.excluded | extra).note(
-            f"{why}: {', '.join(sorted(extra))}"
+            f"{why}: {listed}", "channel_capped", channels=listed
         )
 
     def alert(self, case: Case, kind: str, why: str, on: date, item: str = "") -> Decision:

@@ -180,8 +180,10 @@ def _waiting(case: Case, decision: Decision, on: date) -> Waiting:
     when = decision.next_date(on)
     step = decision.step
     if step is None:
-        why = decision.notes[-1] if decision.notes else "nothing to do"
-        return _wait(case, why, when)
+        last = (
+            decision.reasons[-1] if decision.reasons else Reason("nothing_to_do", "nothing to do")
+        )
+        return _wait(case, last, when)
     why = f"next: {step.name}"
     due = decision.due_on if decision.due_on is not None and on < decision.due_on else None
     if due is not None and due != when:
@@ -256,9 +258,7 @@ def _action(
         if h.until is not None:
             text = f"{h.reason}: over on {h.until}"
             why.append(Reason.of("hold_over", text, reason=h.as_reason.text, until=h.until))
-    why += [
-        Reason("note", n) for n in decision.notes if not n.startswith(f"level {level} {name} (")
-    ]
+    why += [r for r in decision.reasons if not r.text.startswith(f"level {level} {name} (")]
     floor = policy.min_balance
     if floor is not None and floor.currency == case.currency:
         text = f"open {case.balance} ≥ minimum {floor}"

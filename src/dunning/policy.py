@@ -248,7 +248,7 @@ class Policy(PolicyLike):
         episode = case.episode
         level, why = self.start_level(case, on)
         if why:
-            decision = decision.note(why)
+            decision = decision.note(why, "restart", level=level)
         cap = self.max_reminders
         for n in self._candidates(episode, level):
             step = self.ladder[n]
@@ -257,25 +257,39 @@ class Policy(PolicyLike):
             if cap is not None and step.kind == "reminder" and episode.reminders >= cap:
                 decision = decision.note(
                     f"level {n} {step.name} passed over: {episode.reminders} reminder(s) in "
-                    f"this episode, the cap is {cap}"
+                    f"this episode, the cap is {cap}",
+                    "cap_reached",
+                    level=n,
+                    step=step.name,
+                    count=episode.reminders,
+                    cap=cap,
                 )
                 continue
             if step.guard is not None:
                 verdict = step.guard.check(case, on)
                 if not verdict.ok:
                     decision = decision.note(
-                        f"level {n} {step.name} not applicable: {verdict.reason}"
+                        f"level {n} {step.name} not applicable: {verdict.reason}",
+                        "not_applicable",
+                        level=n,
+                        step=step.name,
+                        why=verdict.reason,
                     )
                     continue
             route, skipped = step.via.resolve(case.debtor, self.unusable_channels(case, step.name))
             if route is None and step.optional:
                 decision = decision.note(
-                    f"level {n} {step.name} passed over: no usable channel ({'; '.join(skipped)})"
+                    f"level {n} {step.name} passed over: no usable channel ({'; '.join(skipped)})",
+                    "optional_skipped",
+                    level=n,
+                    step=step.name,
                 )
                 continue
             return self._timed(case, on, decision, step, n, overdue)
         reached = self.ladder[episode.level].name if episode.level else "the start"
-        decision = decision.note(f"ladder complete at {reached}").with_step(None, level, None)
+        decision = decision.note(
+            f"ladder complete at {reached}", "ladder_complete", step=reached
+        ).with_step(None, level, None)
         if overdue and not case.handed_over:
             decision = decision.alert(
                 case,
@@ -417,9 +431,9 @@ class Policy(PolicyLike):
         nxt = min((p.item.due_date for p in upcoming), default=None)
         decision = decision.with_step(None, 0, None)
         if nxt is not None:
-            decision = decision.note(f"nothing overdue; next due date {nxt}").check_again(
-                nxt + timedelta(days=1)
-            )
+            decision = decision.note(
+                f"nothing overdue; next due date {nxt}", "nothing_overdue", due=nxt
+            ).check_again(nxt + timedelta(days=1))
         return decision
 
     # -- what the debtor said --------------------------------------------------------------------

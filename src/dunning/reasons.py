@@ -146,6 +146,23 @@ def _catalog() -> dict[str, dict[str, str]]:
         "no_channel": "{step}: nessun canale utilizzabile",
         "channels_capped": "canali al limite: {step} riprova domani",
         "failures_today": "{count} consegne fallite oggi: nuovo tentativo domani",
+        "nothing_to_do": "nulla da fare",
+        "restart": "nuovo episodio ripreso dal livello {level}",
+        "cap_reached": "livello {level} {step} saltato: {count} solleciti in questo episodio, "
+        "il massimo è {cap}",
+        "not_applicable": "livello {level} {step} non applicabile: {why}",
+        "optional_skipped": "livello {level} {step} saltato: nessun canale utilizzabile",
+        "channel_capped": "limite di contatti raggiunto: {channels}",
+        "no_payment_arrived": "nessun pagamento arrivato entro {days} giorni lavorativi dalla "
+        "risposta del {day}{reference}",
+        "good_payer_moved": "buon pagatore: primo sollecito {days} giorni dopo il {start}, "
+        "il {until}",
+        "promise_broken": "promessa di pagamento entro il {by} non mantenuta: si procede",
+        "plan_broken": "piano di rientro del {agreed} non rispettato: rata di {amount} del {day} "
+        "non pagata",
+        "plan_notice": "piano di rientro del {agreed} rispettato: preavviso della rata di "
+        "{amount} del {day}",
+        "limitation": "prescrizione di {item} il {runs_out}: si procede subito",
     }
     return {code: {"it": template} for code, template in it.items()}
 

@@ -123,7 +123,11 @@ class transit_grace(Rule):  # noqa: N801
             else:
                 decision = decision.note(
                     f"no payment arrived within {self.days} business days of the reply of "
-                    f"{day}{ref}"
+                    f"{day}{ref}",
+                    "no_payment_arrived",
+                    days=self.days,
+                    day=day,
+                    reference=ref,
                 )
         return decision
 
@@ -176,7 +180,11 @@ class good_payer_tolerance(Rule):  # noqa: N801
         until = start + timedelta(days=self.extra_days)
         if until <= on:
             return decision.note(
-                f"good payer: first reminder {self.extra_days} days after {start}, on {until}"
+                f"good payer: first reminder {self.extra_days} days after {start}, on {until}",
+                "good_payer_moved",
+                days=self.extra_days,
+                start=start,
+                until=until,
             )
         return decision.hold(
             until,
@@ -285,7 +293,9 @@ class promise_pause(Rule):  # noqa: N801
             return decision
         sooner = min(decision.due_on, broke_on)
         return attrs.evolve(decision, due_on=sooner).note(
-            f"promise to pay by {broken.until} broken: escalating"
+            f"promise to pay by {broken.until} broken: escalating",
+            "promise_broken",
+            by=broken.until,
         )
 
 
@@ -347,7 +357,13 @@ class plan_tracking(Rule):  # noqa: N801
         why = f"payment plan of {agreed} broken: instalment {amount} of {day} unpaid"
         last = case.episode.last
         if last is not None and last.date >= broken_on:
-            return decision.note(f"{why}; escalation resumed after {last.step} of {last.date}")
+            return decision.note(
+                f"{why}; escalation resumed after {last.step} of {last.date}",
+                "plan_broken",
+                agreed=agreed,
+                amount=amount,
+                day=day,
+            )
         breach = self.breach
         current = case.episode.level
         severity = SEVERITY[policy.ladder[current].kind] if current else 0
@@ -357,10 +373,15 @@ class plan_tracking(Rule):  # noqa: N801
             breach = None
         if breach is None or SEVERITY[breach.kind] < severity:
             return attrs.evolve(decision, due_on=min(decision.due_on or on, on)).note(
-                f"{why}: the escalation resumes"
+                f"{why}: the escalation resumes",
+                "plan_broken",
+                agreed=agreed,
+                amount=amount,
+                day=day,
             )
-        return attrs.evolve(decision, step=breach, level=current, due_on=broken_on, holds=()).note(
-            f"{why}: {breach.name} first"
+        resumed = attrs.evolve(decision, step=breach, level=current, due_on=broken_on, holds=())
+        return resumed.without_notes(lambda n: not n.startswith("level ")).note(
+            f"{why}: {breach.name} first", "plan_broken", agreed=agreed, amount=amount, day=day
         )
 
 
@@ -381,7 +402,7 @@ def _plan_notice(
     if any(c.deadline == day for c in sent) or day <= on:
         return None
     notice_day = max(step.delay.from_dates(due=day, previous=None, issue=agreed), agreed)
-    return attrs.evolve(
+    notice = attrs.evolve(
         decision,
         step=step,
         level=level,
@@ -390,10 +411,14 @@ def _plan_notice(
         holds=(),
         mode="instalment",
         instalment=nxt,
-        notes=(
-            f"payment plan of {agreed} kept: courtesy notice of the instalment of {amount} "
-            f"due {day} ({step.delay.describe()})",
-        ),
+    )
+    return notice.without_notes(lambda _: False).note(
+        f"payment plan of {agreed} kept: courtesy notice of the instalment of {amount} "
+        f"due {day} ({step.delay.describe()})",
+        "plan_notice",
+        agreed=agreed,
+        amount=amount,
+        day=day,
     )
 
 
@@ -545,7 +570,10 @@ class before_limitation(Rule):  # noqa: N801
         if not hurry:
             return decision
         return attrs.evolve(decision, due_on=min(decision.due_on, on)).note(
-            f"limitation: {hurry[0].describe()}"
+            f"limitation: {hurry[0].describe()}",
+            "limitation",
+            item=hurry[0].key,
+            runs_out=hurry[0].runs_out,
         )
 
 
