@@ -327,8 +327,8 @@ def _check_not_backdated(history: Iterable[Event], as_of: date) -> None:
         last = max(later, key=lambda e: e.date)
         raise RunError(
             f"cannot plan {as_of}: the history already records a run on {last.date} "
-            f"({last.step} for {last.debtor_id}); plan on {last.date} or later, or use "
-            "dunning.explain to look at an earlier day"
+            f"({last.step} for {last.debtor_id}); plan on {last.date} or later, or look at "
+            "an earlier day with explain"
         )
 
 
