@@ -235,6 +235,21 @@ def test_plan_arguments_get_helpful_errors() -> None:
         plan(pf, ITALY, "2026-04-09")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"not the string 'italy\.stragiudiziale'"):
         plan(pf, "italy.stragiudiziale", date(2026, 4, 9))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"did you mean stragiudiziale\(\)\?"):
+        plan(pf, italy.stragiudiziale, date(2026, 4, 9))  # type: ignore[arg-type]
+    first = plan(pf, ITALY, date(2026, 4, 9))
+    with pytest.raises(TypeError, match=r"pass proposal\.events\(\)"):
+        plan(pf, ITALY, date(2026, 4, 10), first)  # type: ignore[arg-type]
+    with pytest.raises(dunning.DataError, match=r"instalment 1 must be \(datetime\.date, Money\)"):
+        PlanAgreed(date(2026, 4, 1), "B1", instalments=[("2026-04-30", eur("1.00"))])  # type: ignore[list-item]
+
+
+def test_already_planned_today_says_when_the_next_step_is_due() -> None:
+    pf = portfolio([business()], [invoice("F1", "B1", DUE)])
+    first = plan(pf, ITALY, date(2026, 4, 9))
+    (wait,) = plan(pf, ITALY, date(2026, 4, 9), first.events()).waiting
+    assert wait.why == "already planned today: sollecito_1"
+    assert wait.next_date == date(2026, 4, 24)  # sollecito_2, 15 days on
 
 
 def test_severity_never_goes_down_in_a_ladder() -> None:

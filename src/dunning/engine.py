@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 import attrs
 
 from .case import Case
-from .decision import Decision
+from .decision import Decision, Hold
 from .errors import PolicyError, RunError
 from .events import ActionPlanned, DeliveryConfirmed, DeliveryFailed, Event
 from .limitation import items_near_limitation
@@ -132,7 +132,10 @@ def _plan_case(
     if today:
         done = today[-1].step
         reason = Reason.of("already_planned", f"already planned today: {done}", step=done)
-        return CasePlan(waiting=(_wait(case, reason, tomorrow),))
+        chosen, _ = _policy_for(case, policy, policies, on)
+        after = chosen.decide(case, tomorrow) if chosen is not None else None
+        later = after.next_date(tomorrow) if after is not None and after.stop is None else None
+        return CasePlan(waiting=(_wait(case, reason, later or tomorrow),))
     if case.failures_today >= 2:
         count = case.failures_today
         why = f"{count} deliveries failed today: next try tomorrow"
@@ -162,8 +165,8 @@ def _plan_case(
         bad = chosen.unusable_channels(case, step.name)
         if step.via.resolve(case.debtor, bad)[0] is not None:
             # only the channel caps stand in the way: they free up with time
-            later = attrs.evolve(made, next_date=on + timedelta(days=1))
-            return CasePlan(waiting=(later,), alerts=alerts, decision=decision)
+            capped = attrs.evolve(made, next_date=on + timedelta(days=1))
+            return CasePlan(waiting=(capped,), alerts=alerts, decision=decision)
         trace = Alert(
             case.debtor_id,
             case.currency,
@@ -194,7 +197,12 @@ def _waiting(case: Case, decision: Decision, on: date) -> Waiting:
         why += "; held: " + "; ".join(h.reason for h in holds)
         reasons.extend(h.as_reason for h in holds)
     if not decision.claimed(on):
-        item_holds = {h.reason: h for p in decision.items for h in p.active_holds(on)}
+        item_holds: dict[str, Hold] = {}
+        for p in decision.items:
+            for h in p.active_holds(on):
+                known = item_holds.get(h.reason)
+                if known is None or (h.until or date.max) < (known.until or date.max):
+                    item_holds[h.reason] = h  # the earliest of alike holds says when
         texts = sorted(item_holds)
         if decision.mode == "episode" and not any(p.item.due_date < on for p in decision.items):
             texts.insert(0, "nothing overdue")
@@ -313,12 +321,30 @@ def _check_arguments(portfolio: object, policy: object, as_of: object, what: str
             "dunning.policies.load(name)"
         )
     if not isinstance(policy, PolicyLike):
-        raise TypeError(f"{what}: policy must be a dunning.Policy, not {policy!r:.60}")
+        hint = ""
+        if callable(policy) and getattr(policy, "__module__", "").startswith("dunning.policies"):
+            hint = f"; did you mean {getattr(policy, '__name__', 'it')}()?"  # a preset, uncalled
+        raise TypeError(f"{what}: policy must be a dunning.Policy, not {policy!r:.60}{hint}")
     if not isinstance(as_of, date) or isinstance(as_of, datetime):
         hint = ""
         if isinstance(as_of, str):
             hint = f"; use datetime.date.fromisoformat({as_of!r})"
         raise TypeError(f"{what}: as_of must be a datetime.date, not {as_of!r}{hint}")
+
+
+def _check_history(history: Iterable[Event], what: str) -> tuple[Event, ...]:
+    if isinstance(history, Proposal):
+        raise TypeError(
+            f"{what}: history must be events; pass proposal.events() to record a proposal"
+        )
+    events = tuple(history)
+    for n, event in enumerate(events):
+        if not isinstance(event, Event):  # a typo a type checker would catch, at run time
+            raise TypeError(
+                f"{what}: history item {n} is a {type(event).__name__}, not an event "
+                "(record a proposal with proposal.events())"
+            )
+    return events
 
 
 def _check_not_backdated(history: Iterable[Event], as_of: date) -> None:
@@ -350,7 +376,7 @@ def plan(
     Raises `RunError` when ``history`` records an action after ``as_of`` (a back-dated run).
     """
     _check_arguments(portfolio, policy, as_of, "plan")
-    history = tuple(history)
+    history = _check_history(history, "plan")
     _check_not_backdated(history, as_of)
     actions: list[Action] = []
     waiting: list[Waiting] = []
@@ -439,7 +465,7 @@ def simulate(
         raise TypeError(f"simulate: end must be a datetime.date, not {end!r}")
     if end < start:
         raise ValueError(f"simulate: end {end} is before start {start}")
-    events: list[Event] = list(history)
+    events: list[Event] = list(_check_history(history, "simulate"))
     known = {
         e.key
         for e in (*portfolio.events, *events)

@@ -230,6 +230,14 @@ class PlanAgreed(Event):
 
     def __attrs_post_init__(self) -> None:
         record = f"payment plan of {self.date} for {self.debtor_id}"
+        for n, pair in enumerate(self.instalments, start=1):
+            day, money = pair if len(pair) == 2 else (None, None)
+            if not isinstance(day, date) or not isinstance(money, Money):
+                raise DataError(
+                    f"instalment {n} must be (datetime.date, Money), not {pair!r}",
+                    record=record,
+                    field="instalments",
+                )
         if not self.instalments:
             raise DataError(
                 "a plan needs at least one instalment", record=record, field="instalments"

@@ -307,7 +307,8 @@ _STEP_ALERTS = ("paid_after_formal_notice", "delivery_unproven", "ladder_complet
 class plan_tracking(Rule):  # noqa: N801
     """Payment plans (`dunning.events.PlanAgreed`).
 
-    While every instalment is paid by its date plus ``grace_days``, the case is not dunned;
+    While every instalment is paid by its date plus ``grace_days`` (calendar days), the case
+    is not dunned;
     where the policy has a pre-due notice step, it sends that notice before each instalment
     (``Action.instalment``, the deadline being the instalment's date). A breach (an
     instalment unpaid after the grace, derived from the payments) brings ``breach`` — a step
