@@ -228,7 +228,7 @@ def test_on_a_quiet_business_day_it_summarises_why_debtors_wait(folder: Path) ->
     assert lines[1:4] == [
         "  38 debtor(s): nothing open",
         "   1 debtor(s): blocked",
-        "   1 debtor(s): next step not due yet (the first on 2026-01-30)",
+        "   1 debtor(s): pre-due notice not due yet (the first on 2026-01-30)",
     ]
     assert "(--waiting shows why)" in text
 

@@ -133,11 +133,54 @@ def _closed_day(policy: PolicyLike, day: date) -> str | None:
 _SPECIFIC = re.compile(r"\S*\d\S*")  # dates, invoice numbers, amounts, counts
 
 
-def _reason(why: str) -> str:
+_LABELS = {
+    "nothing_open": "nothing open",
+    "blocked": "blocked",
+    "case_closed": "case closed",
+    "handed_over": "handed over to the agency",
+    "already_planned": "already planned today",
+    "all_disputed": "every open item disputed",
+    "spacing": "spacing between contacts",
+    "payment_in_transit": "payment in transit",
+    "payment_sent": "the debtor says it has paid",
+    "not_business_day": "not a business day",
+    "promise": "promise to pay",
+    "promise_grace": "grace after a promise",
+    "plan_kept": "payment plan kept",
+    "notice_day": "pre-due notice not due yet",
+    "good_payer": "good payer",
+    "formal_deadline": "formal notice's deadline not passed",
+    "delivery_unproven": "formal notice not proven delivered",
+    "paid_after_formal_notice": "paid after the formal notice",
+    "documents_requested": "documents asked for",
+    "ladder_complete": "ladder complete",
+    "nothing_overdue": "nothing overdue",
+    "below_minimum": "below the minimum balance",
+}
+
+
+def _label(code: str) -> str:
+    return _LABELS.get(code, code.replace("_", " "))
+
+
+def _reason(wait: Waiting) -> str:
     """The general reason of a wait, without what is particular to the debtor: "nothing open",
-    "blocked", "next step not due yet", "held: payment in transit"..."""
+    "blocked", "next step not due yet", "held: payment in transit"... (from the reasons'
+    codes; from the text for a wait without them)."""
+    codes = [r.code for r in wait.reasons if r.code not in ("note", "hold")]
+    if not codes:
+        return _reason_text(wait.why)
+    if codes[0] == "next_step":
+        holds = [c for c in codes[1:] if c != "nothing_overdue_yet"]
+        if not holds:
+            return "next step not due yet"
+        return _label(holds[0]) if holds[0] == "notice_day" else f"held: {_label(holds[0])}"
+    return _label(codes[0])
+
+
+def _reason_text(why: str) -> str:
     if "held: " in why:
-        return "held: " + _reason(why.split("held: ", 1)[1])
+        return "held: " + _reason_text(why.split("held: ", 1)[1])
     first = why.split("; ", 1)[0]
     if first.startswith("next: "):
         return "next step not due yet"
@@ -151,7 +194,7 @@ def _waiting_summary(waiting: tuple[Waiting, ...], shown: int = 5) -> list[str]:
     debtors: dict[str, set[str]] = {}
     nearest: dict[str, date] = {}
     for wait in waiting:
-        reason = _reason(wait.why)
+        reason = _reason(wait)
         debtors.setdefault(reason, set()).add(wait.debtor_id)
         if wait.next_date is not None:
             nearest[reason] = min(nearest.get(reason, wait.next_date), wait.next_date)
