@@ -62,7 +62,8 @@ class drop_holds(Rule):  # noqa: N801
         def one(plan: ItemPlan) -> ItemPlan:
             return attrs.evolve(plan, holds=())
 
-        return decision.map(one)
+        # the step's holds (spacing, pauses, business days) and the items' (transit grace)
+        return attrs.evolve(decision.map(one), holds=())
 
 
 def test_the_machine_catches_a_policy_that_ignores_its_holds() -> None:
