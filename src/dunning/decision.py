@@ -108,12 +108,11 @@ class Decision:
     due_on: date | None = None
     items: tuple[ItemPlan, ...] = ()
     holds: tuple[Hold, ...] = ()
-    notes: tuple[str, ...] = ()
     excluded: frozenset[str] = frozenset()
     alerts: tuple[Alert, ...] = ()
     mode: Mode = "episode"
     reasons: tuple[Reason, ...] = ()
-    """``notes`` as data (`dunning.reasons.Reason`), one per note."""
+    """What the policy noted, as data (`dunning.reasons.Reason`); `notes` is their text."""
     instalment: tuple[date, Money] | None = None
     recheck: date | None = None
     stop: str | None = None
@@ -129,18 +128,18 @@ class Decision:
         ``code`` and ``values`` for other languages, see `dunning.reasons`)."""
         return attrs.evolve(self, holds=(*self.holds, Hold(until, reason, code, values)))
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """The policy's notes, as sentences."""
+        return tuple(r.text for r in self.reasons)
+
     def note(self, text: str, code: str = "", **values: object) -> Decision:
         """Explain something (``code`` and ``values`` for other languages)."""
-        reason = Reason(code or "note", text, values)
-        return attrs.evolve(self, notes=(*self.notes, text), reasons=(*self.reasons, reason))
+        return attrs.evolve(self, reasons=(*self.reasons, Reason(code or "note", text, values)))
 
     def without_notes(self, keep: Callable[[str], bool]) -> Decision:
         """Only the notes for which ``keep`` is true."""
-        return attrs.evolve(
-            self,
-            notes=tuple(n for n in self.notes if keep(n)),
-            reasons=tuple(r for r in self.reasons if keep(r.text)),
-        )
+        return attrs.evolve(self, reasons=tuple(r for r in self.reasons if keep(r.text)))
 
     def exclude(self, channels: Iterable[str], why: str) -> Decision:
         extra = frozenset(channels) - self.excluded

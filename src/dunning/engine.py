@@ -242,18 +242,17 @@ def _action(
         deadline = calendar.roll_forward(on + timedelta(days=step.deadline_days))
     episode = case.episode
     level, name = decision.level, step.name
-    head = [n for n in decision.notes if n.startswith(f"level {level} {name} ")][:1]
-    why = [
-        Reason.of(
-            "step_due",
-            head[0] if head else f"level {level} {name} ({step.kind}) due {decision.due_on}",
-            level=level,
-            step=name,
-            kind=step.kind,
-            kind_it=KIND_IT.get(step.kind, step.kind),
-            due=decision.due_on,
-        )
-    ]
+    # the policy's note of the step (a breach step of a payment plan has none: said here)
+    head = next((r for r in decision.reasons if r.code == "step_due"), None) or Reason.of(
+        "step_due",
+        f"level {level} {name} ({step.kind}) due {decision.due_on}",
+        level=level,
+        step=name,
+        kind=step.kind,
+        kind_it=KIND_IT.get(step.kind, step.kind),
+        due=decision.due_on,
+    )
+    why = [head]
     if decision.mode == "episode":
         n = episode.count(step.kind) + 1
         why.append(episode_count(step.kind, n, episode.number, case.debtor_id))
@@ -266,7 +265,7 @@ def _action(
         if h.until is not None:
             text = f"{h.reason}: over on {h.until}"
             why.append(Reason.of("hold_over", text, reason=h.as_reason.text, until=h.until))
-    why += [r for r in decision.reasons if not r.text.startswith(f"level {level} {name} (")]
+    why += [r for r in decision.reasons if r is not head]
     floor = policy.min_balance
     if floor is not None and floor.currency == case.currency:
         text = f"open {case.balance} ≥ minimum {floor}"
@@ -376,12 +375,23 @@ def plan(
     Raises `RunError` when ``history`` records an action after ``as_of`` (a back-dated run).
     """
     _check_arguments(portfolio, policy, as_of, "plan")
-    history = _check_history(history, "plan")
-    _check_not_backdated(history, as_of)
+    events = _check_history(history, "plan")
+    _check_not_backdated(events, as_of)
+    return _plan(portfolio, policy, as_of, events, per_invoice, policies or {})
+
+
+def _plan(
+    portfolio: Portfolio,
+    policy: PolicyLike,
+    as_of: date,
+    history: tuple[Event, ...],
+    per_invoice: bool,
+    named: Mapping[str, PolicyLike],
+) -> Proposal:
+    """`plan` on arguments already checked."""
     actions: list[Action] = []
     waiting: list[Waiting] = []
     alerts: list[Alert] = []
-    named = policies or {}
     wholes: dict[tuple[str, str], Case] = {}
     if per_invoice:
         wholes = {(c.debtor_id, c.currency): c for c in portfolio.cases(as_of, history)}
@@ -466,6 +476,7 @@ def simulate(
     if end < start:
         raise ValueError(f"simulate: end {end} is before start {start}")
     events: list[Event] = list(_check_history(history, "simulate"))
+    _check_not_backdated(events, start)  # what simulate adds is never later than the day
     known = {
         e.key
         for e in (*portfolio.events, *events)
@@ -474,7 +485,7 @@ def simulate(
     actions: list[Action] = []
     day = start
     while day <= end:
-        proposal = plan(portfolio, policy, day, events, per_invoice=per_invoice, policies=policies)
+        proposal = _plan(portfolio, policy, day, tuple(events), per_invoice, policies or {})
         actions.extend(proposal.actions)
         events.extend(proposal.events())
         events.extend(assumed_deliveries(proposal.actions, known))

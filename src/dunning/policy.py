@@ -32,6 +32,7 @@ from .interest import REGIMES, get_regime, known_keys
 from .limitation import LimitationRules
 from .model import Debtor
 from .money import Money
+from .reasons import KIND_IT
 from .rules import (
     before_limitation,
     call_limits,
@@ -322,7 +323,13 @@ class Policy(PolicyLike):
         since = f"the {last.step} of {last.date}" if last else f"{oldest.key} due {oldest.due_date}"
         anchor = f"{step.delay.describe()} ({since})"
         decision = decision.with_step(step, level, due_on).note(
-            f"level {level} {step.name} ({step.kind}) due {due_on}: {anchor}"
+            f"level {level} {step.name} ({step.kind}) due {due_on}: {anchor}",
+            "step_due",
+            level=level,
+            step=step.name,
+            kind=step.kind,
+            kind_it=KIND_IT.get(step.kind, step.kind),
+            due=due_on,
         )
         if step.kind == "hand_over":
             decision = self._hand_over_gate(case, on, decision)
