@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from dunning.cli import _waiting_summary, main
+from dunning.errors import DataError
+from dunning.importers.folder import read_folder
 from dunning.proposal import Waiting
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "tipografia"
@@ -140,7 +142,78 @@ def test_explain_shows_the_statement_or_why_not(folder: Path) -> None:
     assert "total due 2,165.77 EUR" in text
     code, later = run("explain", str(folder), "C015", "--as-of", "2026-07-15")
     assert code == 0  # a rate the tables do not know is reported, not guessed
-    assert "not available: it-231: no published rate for 2026 H2" in later
+    assert "interest up to 2026-06-30 only" in later
+
+
+def test_explain_without_the_2026_h2_rate_stops_the_interest_and_prints_the_toml(
+    folder: Path,
+) -> None:
+    code, text = run("explain", str(folder), "C015", "--as-of", "2026-11-27")
+    assert code == 0
+    statement = text.split("statement of account:")[1]
+    # the statement up to the last known rate (2026-06-30: 36.57 + 16.76 + 1.42 = 54.75)
+    assert "interest 54.75 EUR" in statement
+    assert "interest up to 2026-06-30 only: no published rate for 2026-H2" in statement
+    # and the exact lines to add, which load once the rate is filled in
+    lines = statement.split("as published:\n\n")[1].strip().splitlines()
+    assert lines == [
+        '[interest.reference_rates."it-231"]',
+        '"2026-H2" = "<rate>"  # the ECB main refinancing rate in force on 01/07/2026',
+    ]
+    config = folder / "dunning.toml"
+    config.write_text(config.read_text() + "\n" + "\n".join(lines).replace("<rate>", "2.15") + "\n")
+    code, full = run("explain", str(folder), "C015", "--as-of", "2026-11-27")
+    assert code == 0
+    statement = full.split("statement of account:")[1]
+    assert "interest up to" not in statement
+    assert "<rate>" not in statement
+    # 2026/0029, 1,195.60 EUR due 2026-03-12: 110 days at 10.15 % to 30 June (36.57) and 150
+    # days at 2.15 + 8 = 10.15 % to 27 November (1195.60 × 10.15 × 150 / 36500 = 49.87)
+    assert re.search(r"2026/0029 .* interest +86\.44 EUR", statement)
+    assert "total due 2,250.48 EUR" in statement
+
+
+def test_a_placeholder_left_in_dunning_toml_is_an_error_naming_the_row(folder: Path) -> None:
+    config = folder / "dunning.toml"
+    config.write_text(
+        config.read_text() + '\n[interest.reference_rates."it-231"]\n"2026-H2" = "<rate>"\n'
+    )
+    with pytest.raises(DataError) as info:
+        read_folder(folder)
+    (problem,) = info.value.errors
+    assert problem.source == "dunning.toml"
+    assert '"2026-H2"' in str(problem)
+    assert "no rate given" in str(problem)
+
+
+def test_rates_lists_sources_and_what_is_missing(folder: Path) -> None:
+    code, text = run("rates", "--regime", "it-231", "--as-of", "2026-11-29")
+    assert code == 0
+    assert "2013-H2        0.50    8.50  GU n. 167 of 17/07/2013" in text
+    assert "last known period: 2026-H1" in text
+    assert "missing up to 2026-11-29: 2026-H2" in text
+    config = folder / "dunning.toml"
+    config.write_text(
+        config.read_text()
+        + '\n[interest.reference_rates."it-231"]\n'
+        + '"2026-H2" = { rate = "2.15", source = "GU n. 160 of 13/07/2026" }\n'
+    )
+    code, text = run("rates", str(folder), "--regime", "it-231", "--as-of", "2026-11-29")
+    assert code == 0
+    assert "2026-H2        2.15   10.15  GU n. 160 of 13/07/2026 [dunning.toml]" in text
+    assert "nothing missing up to 2026-11-29" in text
+    code, every = run("rates", "--as-of", "2026-11-29")
+    assert code == 0
+    assert [line.split(":")[0] for line in every.splitlines() if line[:1].isalpha()] == [
+        "it-231",
+        "it-legal",
+        "eu-2011-7",
+        "de-288",
+        "fr-l441-10",
+        "es-3-2004",
+        "uk-1998",
+    ]
+    assert run("rates", "--regime", "xx")[0] == 2
 
 
 # -- bad input and quiet days, as a new user meets them -----------------------------------------
@@ -301,11 +374,14 @@ def test_run_prints_the_alerts_after_the_actions(folder: Path) -> None:
     code, text = run("run", str(folder), "--as-of", "2026-07-15", "--dry-run", "--waiting")
     assert code == 0
     lines = text.splitlines()
-    heading = lines.index("Alerts (1) — for a person:")
+    heading = lines.index("Alerts (8) — for a person:")
     assert heading > next(i for i, line in enumerate(lines) if "action(s) for" in line)
     assert lines[heading + 1].split()[:2] == ["C008", "dispute"]
     assert "2026/0085 disputed since 2026-06-12" in lines[heading + 1]
-    assert lines[heading + 2 :] == []  # the last section, after the --waiting list
+    # the 2026 H2 rate is not yet known in mid-July: one line for every debtor it concerns
+    assert lines[heading + 2].split()[:3] == ["7", "debtors", "interest_rate"]
+    assert '[interest.reference_rates."it-231"] "2026-H2" = "<rate>"' in lines[heading + 2]
+    assert lines[heading + 3 :] == []  # the last section, after the --waiting list
 
 
 def test_a_reply_from_events_csv_becomes_an_alert(folder: Path) -> None:
@@ -322,9 +398,9 @@ def test_a_reply_from_events_csv_becomes_an_alert(folder: Path) -> None:
     )
     code, text = run("run", str(folder), "--as-of", "2026-07-15", "--dry-run")
     assert code == 0
-    assert "Alerts (2) — for a person:" in text
-    alerts = text.split("Alerts (2) — for a person:")[1].splitlines()[1:]
-    assert [line.split()[:2] for line in alerts] == [
+    assert "Alerts (8) — for a person:" in text  # C004's held: no interest_rate alert for it
+    alerts = text.split("Alerts (8) — for a person:")[1].splitlines()[1:]
+    assert [line.split()[:2] for line in alerts if "interest_rate" not in line] == [
         ["C004", "documents_requested"],
         ["C008", "dispute"],
     ]
@@ -345,5 +421,6 @@ def test_with_json_the_alerts_go_to_standard_error(
     assert code == 0
     assert isinstance(json.loads(text), list)  # standard output is still only the actions
     err = capsys.readouterr().err.splitlines()
-    assert err[0] == "Alerts (1) — for a person:"
+    assert err[0] == "Alerts (8) — for a person:"
     assert err[1].split()[:2] == ["C008", "dispute"]
+    assert err[2].split()[:3] == ["7", "debtors", "interest_rate"]

@@ -183,12 +183,31 @@ def test_fr_l441_10_ecb_plus_ten() -> None:
     assert breakdown(r) == [(date(2024, 2, 1), date(2024, 2, 29), 29, D("14.50"), eur("11.52"))]
 
 
-def test_fr_l441_10_floor_of_three_times_taux_legal_when_supplied() -> None:
-    # Caller-supplied taux légal 5.07 → floor 15.21 > 14.50.
+def test_fr_l441_10_taux_legal_floor_does_not_touch_the_statutory_default() -> None:
+    # Art. L441-10 II C. com.: "Sauf disposition contraire qui ne peut toutefois fixer un taux
+    # inférieur à trois fois le taux d'intérêt légal, ce taux est égal au taux ... de la BCE
+    # ... majoré de 10 points". The floor binds a contractual rate; the default stays ECB + 10
+    # even when 3 × taux légal (3 × 5.07 = 15.21) is higher.
     regime = FranceL441_10(taux_legal={(2024, 1): D("5.07")})
     r = compute(eur("1000.00"), date(2024, 1, 31), date(2024, 2, 29), regime)
-    # 1000 × 15.21 × 29 / 36500 = 12.0846… → 12.08
+    # 1000 × 14.50 × 29 / 36500 = 11.5205… → 11.52
+    assert breakdown(r) == [(date(2024, 2, 1), date(2024, 2, 29), 29, D("14.50"), eur("11.52"))]
+
+
+def test_fr_l441_10_contractual_rate_below_three_times_taux_legal_is_raised_to_it() -> None:
+    # Art. L441-10 II C. com.: a contractual rate may not be lower than three times the taux
+    # légal. Terms of sale saying 12 % in 2024 H1 (taux légal for professional creditors 5.07,
+    # as supplied by the caller) yield 15.21 %: 1000 × 15.21 × 29 / 36500 = 12.0846… → 12.08
+    regime = FranceL441_10(contractual_rate="12", taux_legal={(2024, 1): D("5.07")})
+    r = compute(eur("1000.00"), date(2024, 1, 31), date(2024, 2, 29), regime)
     assert breakdown(r) == [(date(2024, 2, 1), date(2024, 2, 29), 29, D("15.21"), eur("12.08"))]
+    # a contractual rate above the floor applies as agreed: 1000 × 18 × 29 / 36500 = 14.30
+    high = FranceL441_10(contractual_rate="18", taux_legal={(2024, 1): D("5.07")})
+    assert compute(eur("1000.00"), date(2024, 1, 31), date(2024, 2, 29), high).amount == eur(
+        "14.30"
+    )
+    # without the taux légal of the semester the agreed rate applies (never a guessed floor)
+    assert FranceL441_10(contractual_rate="12").rate_on(date(2024, 2, 1)) == D("12")
 
 
 def test_es_3_2004_across_2022_h2_and_2023_h1() -> None:
@@ -250,7 +269,7 @@ def test_first_day_of_interest_is_the_day_after_due() -> None:
 
 
 def test_unknown_semester_is_an_error_naming_regime_and_semester() -> None:
-    with pytest.raises(UnknownRate, match=r"it-231.*2026 H2") as info:
+    with pytest.raises(UnknownRate, match=r"it-231.*2026-H2") as info:
         compute(eur("1000.00"), date(2026, 6, 30), date(2026, 7, 30), "it-231")
     assert isinstance(info.value, LookupError)
     assert isinstance(info.value, DunningError)
@@ -278,9 +297,9 @@ def attrs_evolve(result: Any, **changes: Any) -> Any:
     ("regime", "day", "period"),
     [
         ("it-legal", date(2014, 6, 1), "2014"),
-        ("de-288", date(2012, 6, 1), "2012 H1"),
-        ("uk-1998", date(2010, 6, 1), "2010 H1"),
-        ("eu-2011-7", date(2025, 6, 1), "2025 H1"),
+        ("de-288", date(2012, 6, 1), "2012-H1"),
+        ("uk-1998", date(2010, 6, 1), "2010-H1"),
+        ("eu-2011-7", date(2025, 6, 1), "2025-H1"),
     ],
 )
 def test_other_unknown_periods(regime: str, day: date, period: str) -> None:
@@ -329,6 +348,7 @@ ALL_REGIMES: list[Regime] = [
     GermanyBGB288(consumer=True),
     GermanyBGB288(contract_before_2014_07_29=True, fallback_rate=D("1")),
     FranceL441_10(taux_legal={(2024, 1): D("5.07")}),
+    FranceL441_10(contractual_rate=D("12"), taux_legal={(2024, 1): D("5.07")}),
     SpainLey3_2004(),
     UKLatePayment1998(),
 ]

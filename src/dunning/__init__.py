@@ -18,7 +18,7 @@ The public API: the domain records, the policy building blocks, and the engine.
 
 from __future__ import annotations
 
-from . import compensation, interest, limitation
+from . import compensation, interest, limitation, rates
 from .allocation import Allocation, by_reference_then_oldest, legal_order, oldest_first
 from .calendars import Calendar, Closure, ContactHours
 from .case import Case, Contact, Episode, ItemState
@@ -65,6 +65,16 @@ from .guards import (
     promise_broken,
     reminders_sent_at_least,
 )
+from .interest import (
+    EUDirective2011_7,
+    FranceL441_10,
+    GermanyBGB288,
+    ItalyCommercial,
+    ItalyLegal,
+    Regime,
+    SpainLey3_2004,
+    UKLatePayment1998,
+)
 from .limitation import LimitationRules, limitation_within
 from .model import (
     CreditNote,
@@ -82,6 +92,7 @@ from .plans import PlanStatus, plan_status, propose_plan
 from .policy import Policy, first_of
 from .portfolio import Portfolio
 from .proposal import Action, Alert, Proposal, Timeline, Waiting
+from .rates import Rate, RateSet
 from .rules import (
     before_limitation,
     call_limits,
@@ -130,9 +141,12 @@ __all__ = [
     "DocumentAdded",
     "DocumentsSent",
     "DunningError",
+    "EUDirective2011_7",
     "Episode",
     "Event",
     "Explanation",
+    "FranceL441_10",
+    "GermanyBGB288",
     "Guard",
     "HandOverApproved",
     "HandedOver",
@@ -140,6 +154,8 @@ __all__ = [
     "InstalmentMissed",
     "Invoice",
     "InvoiceRegistered",
+    "ItalyCommercial",
+    "ItalyLegal",
     "ItemPlan",
     "ItemState",
     "Ladder",
@@ -158,12 +174,17 @@ __all__ = [
     "PostalAddress",
     "PromiseToPay",
     "Proposal",
+    "Rate",
+    "RateSet",
+    "Regime",
     "Route",
     "Routes",
     "Rule",
     "RunError",
+    "SpainLey3_2004",
     "Step",
     "Timeline",
+    "UKLatePayment1998",
     "Waiting",
     "WrittenOff",
     "__version__",
@@ -205,6 +226,7 @@ __all__ = [
     "promise_broken",
     "promise_pause",
     "propose_plan",
+    "rates",
     "reminders_sent_at_least",
     "simulate",
     "sms",

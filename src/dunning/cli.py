@@ -13,7 +13,7 @@ import os
 import re
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -22,10 +22,20 @@ from .engine import explain, plan, simulate
 from .errors import DunningError, PolicyError
 from .events import ActionPlanned, Event
 from .history import append_events, read_events
-from .importers.folder import Folder, read_folder
-from .interest import UnknownRate
+from .importers.folder import CONFIG, Folder, read_folder
+from .interest import REGIMES, Regime, get_regime
 from .policy import PolicyLike
 from .proposal import Alert, Proposal, Waiting
+from .rates import (
+    SERIES,
+    RateSet,
+    installed_rates,
+    iter_rows,
+    lookup,
+    period_of,
+    period_start,
+    periods_between,
+)
 from .statement import statement_for
 
 __all__ = ["main"]
@@ -61,6 +71,18 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("folder", type=Path)
     exp.add_argument("debtor_id")
     exp.add_argument("--as-of", type=_date, help="default: the last recorded run, else today")
+
+    rat = sub.add_parser(
+        "rates",
+        help="print the interest reference rates, their sources and what is missing",
+    )
+    rat.add_argument(
+        "folder", type=Path, nargs="?", help="also the rates its dunning.toml supplies"
+    )
+    rat.add_argument(
+        "--regime", action="append", metavar="KEY", help="only this regime (repeatable)"
+    )
+    rat.add_argument("--as-of", type=_date, help="missing periods up to (default: today)")
 
     sim = sub.add_parser("simulate", help="replay the policy day by day and print the timeline")
     sim.add_argument("folder", type=Path)
@@ -211,11 +233,33 @@ def _waiting_summary(waiting: tuple[Waiting, ...], shown: int = 5) -> list[str]:
 
 def _alert_lines(alerts: Sequence[Alert]) -> list[str]:
     """The alerts as a short section: a heading, then one line per alert with the debtor, the
-    kind of alert and why, in columns."""
-    debtor = max(len(a.debtor_id) for a in alerts)
-    kind = max(len(a.kind) for a in alerts)
+    kind of alert and why, in columns. Missing interest rates are one line for all debtors:
+    the advice is the same."""
+    rows: list[tuple[str, str, str]] = []
+    grouped: dict[str, list[Alert]] = {}
+    for alert in alerts:
+        if alert.kind == "interest_rate" and ": the interest on " in alert.why:
+            grouped.setdefault(alert.why.split(": the interest on ")[0], []).append(alert)
+        else:
+            rows.append((alert.debtor_id, alert.kind, alert.why))
+    for head, group in grouped.items():
+        if len(group) == 1:
+            rows.append((group[0].debtor_id, group[0].kind, group[0].why))
+            continue
+        ids = ", ".join(a.debtor_id for a in group)
+        until = min(a.date for a in group) - timedelta(days=1)
+        advice = group[0].why.split("; add ", 1)[-1]
+        rows.append(
+            (
+                f"{len(group)} debtors",
+                "interest_rate",
+                f"{head}: the interest of {ids} is shown up to {until} only; add {advice}",
+            )
+        )
+    debtor = max(len(r[0]) for r in rows)
+    kind = max(len(r[1]) for r in rows)
     lines = [f"Alerts ({len(alerts)}) — for a person:"]
-    lines.extend(f"  {a.debtor_id:<{debtor}}  {a.kind:<{kind}}  {a.why}" for a in alerts)
+    lines.extend(f"  {d:<{debtor}}  {k:<{kind}}  {w}" for d, k, w in rows)
     return lines
 
 
@@ -279,12 +323,77 @@ def _explain(args: argparse.Namespace, out: TextIO) -> int:
     print("statement of account:", file=out)
     try:
         account = statement_for(data.portfolio, policy, args.debtor_id, as_of, history)
-    except (UnknownRate, PolicyError) as exc:
-        # a rate the tables do not know yet is said, never guessed
+    except PolicyError as exc:
         print(f"  not available: {exc}", file=out)
-    else:
-        print("\n".join("  " + line for line in account.text().splitlines()[1:]), file=out)
+        return 0
+    print("\n".join("  " + line for line in account.text().splitlines()[1:]), file=out)
+    if account.missing_rates:
+        # a rate nobody has published yet is said, never guessed: say how to supply it
+        chosen = policy.policy_for(data.portfolio.case(args.debtor_id, as_of, history), as_of)
+        regime = chosen.regime if chosen is not None else None
+        if regime is not None:
+            print(
+                f"\nTo complete the statement, add to {args.folder / CONFIG} the "
+                f"{regime.reference_name} as published:\n",
+                file=out,
+            )
+            print(regime.supply_lines(account.missing_rates), file=out)
     return 0
+
+
+def _rates(args: argparse.Namespace, out: TextIO) -> int:
+    supplied = RateSet()
+    if args.folder is not None:
+        supplied = read_folder(args.folder).policy.interest_rates
+    as_of: date = args.as_of or date.today()
+    keys = args.regime or list(REGIMES)
+    for key in keys:
+        if key not in REGIMES:
+            raise DunningError(f"unknown regime {key!r}; known: {', '.join(REGIMES)}")
+    layers = [supplied, installed_rates()]
+    for n, key in enumerate(keys):
+        regime = get_regime(key)
+        if n:
+            print(file=out)
+        print(rates_report(regime, layers, as_of), file=out)
+    return 0
+
+
+def rates_report(regime: Regime, layers: Sequence[RateSet], as_of: date) -> str:
+    """One regime's table: each period's reference rate, the regime's rate, the source and
+    where the row comes from; the last known period and what is missing up to ``as_of``."""
+    names = regime.rate_keys
+    rows = list(iter_rows(layers, names))
+    head = f"{regime.key}: {(regime.__doc__ or '').strip().splitlines()[0]}"
+    lines = [head, f"  reference: {SERIES.get(regime.series, regime.reference_name)}"]
+    if not rows:
+        lines.append(
+            f"  no published table: supply {regime.wanted(period_of(as_of, regime.period))} "
+            "and the rest in dunning.toml"
+        )
+        return "\n".join(lines)
+    full = regime.with_rates(layers[0]) if layers else regime
+    lines.append(f"  {'period':<8}  {'reference':>9}  {'rate':>6}  source")
+    for row in rows:
+        rate = full.rate_on(period_start(row.period))
+        origin = "" if row.origin == "built-in" else f" [{row.origin}]"
+        flag = " (verify)" if row.verify else ""
+        lines.append(
+            f"  {row.period:<8}  {row.value!s:>9}  {rate!s:>6}  {row.source}{flag}{origin}"
+        )
+    last = rows[-1].period
+    wanted = [
+        p
+        for p in periods_between(period_start(rows[0].period), as_of, regime.period)
+        if lookup(layers, names, p) is None
+    ]
+    lines.append(f"  last known period: {last}")
+    if wanted:
+        lines.append(f"  missing up to {as_of}: {', '.join(wanted)}; add to dunning.toml:")
+        lines.extend("    " + line for line in regime.supply_lines(wanted).splitlines())
+    else:
+        lines.append(f"  nothing missing up to {as_of}")
+    return "\n".join(lines)
 
 
 def _simulate(args: argparse.Namespace, out: TextIO) -> int:
@@ -322,7 +431,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 2 bad input, 1 when the reader of
     the output went away, e.g. ``dunning run FOLDER | head``)."""
     stream = out or sys.stdout
-    commands = {"run": _run, "explain": _explain, "simulate": _simulate}
+    commands = {"run": _run, "explain": _explain, "simulate": _simulate, "rates": _rates}
     try:
         args = _parser().parse_args(argv)
         try:

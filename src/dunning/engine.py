@@ -19,6 +19,7 @@ from .case import Case
 from .decision import Decision, Hold
 from .errors import PolicyError, RunError
 from .events import ActionPlanned, DeliveryConfirmed, DeliveryFailed, Event
+from .interest import coverage
 from .limitation import items_near_limitation
 from .model import Debtor
 from .money import Money
@@ -176,7 +177,40 @@ def _plan_case(
             f"{step.name}: {made.why}; find a current address (rintraccio) and update the debtor",
         )
         return CasePlan(waiting=(made,), alerts=(*alerts, trace), decision=decision)
-    return CasePlan(actions=(made,), alerts=alerts, decision=decision)
+    stale = _stale_rates(case, chosen, made, on)
+    return CasePlan(actions=(made,), alerts=(*alerts, *stale), decision=decision)
+
+
+def _stale_rates(case: Case, policy: Policy, action: Action, on: date) -> tuple[Alert, ...]:
+    """An ``interest_rate`` alert when the items ``action`` claims accrue interest over a
+    period whose reference rate nobody has published or supplied: the statement of account
+    stops before it, and the person running dunning should add the rate."""
+    regime = policy.regime
+    if regime is None:
+        return ()
+    due = {item.key: item.due_date for item in case.open_items}
+    missing: dict[str, list[str]] = {}
+    known_until = on
+    for key in action.items:
+        if key not in due:
+            continue
+        cover = coverage(regime, due[key], on)
+        if cover.missing:
+            known_until = min(known_until, cover.known_until)
+            for period in cover.missing:
+                missing.setdefault(period, []).append(key)
+    if not missing:
+        return ()
+    periods = ", ".join(missing)
+    lines = " ".join(f'"{p}" = "<rate>"' for p in missing)
+    why = (
+        f"no {regime.key} rate for {periods}: the interest on "
+        f"{', '.join(dict.fromkeys(k for keys in missing.values() for k in keys))} is shown up "
+        f"to {known_until} only; add the published {regime.reference_name} to dunning.toml: "
+        f'[interest.reference_rates."{regime.key}"] {lines}'
+    )
+    first = known_until + timedelta(days=1)
+    return (Alert(case.debtor_id, case.currency, "", "interest_rate", first, why),)
 
 
 def _waiting(case: Case, decision: Decision, on: date) -> Waiting:

@@ -31,7 +31,7 @@ Regimes are found by key (``"it-231"``, ``"it-legal"``, ``"eu-2011-7"``, ``"de-2
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from importlib.metadata import entry_points
@@ -41,9 +41,22 @@ import attrs
 
 from .errors import DunningError
 from .money import Money
+from .rates import (
+    PeriodKind,
+    RatesError,
+    RateSet,
+    installed_rates,
+    iter_rows,
+    lookup,
+    period_kind,
+    period_of,
+    period_start,
+    periods_between,
+)
 
 __all__ = [
     "REGIMES",
+    "Coverage",
     "EUDirective2011_7",
     "FranceL441_10",
     "GermanyBGB288",
@@ -56,6 +69,7 @@ __all__ = [
     "UKLatePayment1998",
     "UnknownRate",
     "compute",
+    "coverage",
     "get_regime",
     "known_keys",
     "semester_of",
@@ -72,10 +86,6 @@ def semester_of(day: date) -> Semester:
     return (day.year, 1 if day.month <= 6 else 2)
 
 
-def _semester_name(semester: Semester) -> str:
-    return f"{semester[0]} H{semester[1]}"
-
-
 class UnknownRate(DunningError, LookupError):  # noqa: N818  (names the situation, like KeyError)
     """The regime's table has no rate for a date and the caller supplied none."""
 
@@ -90,115 +100,9 @@ class UnknownRate(DunningError, LookupError):  # noqa: N818  (names the situatio
 
 # -- rate tables ----------------------------------------------------------------------------
 #
-# ECB main refinancing rate fixed for each semester (Jan–Jun: rate in force on 1 January;
-# Jul–Dec: rate in force on 1 July), as published by the Italian Ministry of Economy in the
-# Gazzetta Ufficiale for D.Lgs. 231/2002 art. 5. Spain (Ley 3/2004 art. 7) and France (L441-10
-# C. com.) take the same ECB rate for the same semester.
-_ECB_SEMESTER: dict[Semester, Decimal] = {
-    (2013, 1): D("0.75"),  # GU n. 14 of 17/01/2013
-    (2013, 2): D("0.50"),  # verify: implied by a secondary source, GU notice not itemised
-    (2014, 1): D("0.25"),  # GU n. 51 of 03/03/2014
-    (2014, 2): D("0.15"),  # GU n. 167 of 21/07/2014
-    (2015, 1): D("0.05"),  # GU n. 12 of 16/01/2015
-    (2015, 2): D("0.05"),  # GU n. 168 of 22/07/2015
-    (2016, 1): D("0.05"),  # GU n. 19 of 25/01/2016
-    # 2016 H2 … 2022 H2: 0.00 (ECB rate 0.00 from 16/03/2016), one GU notice per semester; our
-    # sources do not itemise those notices (verify: GU numbers to be added).
-    (2016, 2): D("0.00"),  # verify: GU notice of July 2016 not itemised
-    (2017, 1): D("0.00"),  # verify: GU notice of January 2017 not itemised
-    (2017, 2): D("0.00"),  # verify: GU notice of July 2017 not itemised
-    (2018, 1): D("0.00"),  # verify: GU notice of January 2018 not itemised
-    (2018, 2): D("0.00"),  # verify: GU notice of July 2018 not itemised
-    (2019, 1): D("0.00"),  # verify: GU notice of January 2019 not itemised
-    (2019, 2): D("0.00"),  # verify: GU notice of July 2019 not itemised
-    (2020, 1): D("0.00"),  # verify: GU notice of January 2020 not itemised
-    (2020, 2): D("0.00"),  # verify: GU notice of July 2020 not itemised
-    (2021, 1): D("0.00"),  # verify: GU notice of January 2021 not itemised
-    (2021, 2): D("0.00"),  # verify: GU notice of July 2021 not itemised
-    (2022, 1): D("0.00"),  # verify: GU notice of January 2022 not itemised
-    # 2022 H2 is 0.00, NOT 0.50: the ECB hike of 27/07/2022 came after the 1 July fixing date
-    # (some public tables wrongly show 0.50 / 8.50 %).
-    (2022, 2): D("0.00"),  # verify: GU notice of July 2022 not itemised
-    (2023, 1): D("2.50"),  # GU n. 14 of 18/01/2023
-    (2023, 2): D("4.00"),  # GU n. 165 of 17/07/2023
-    (2024, 1): D("4.50"),  # GU n. 12 of 16/01/2024
-    (2024, 2): D("4.25"),  # GU n. 176 of 29/07/2024
-    (2025, 1): D("3.15"),  # GU n. 63 of 17/03/2025
-    (2025, 2): D("2.15"),  # GU n. 161 of 14/07/2025
-    (2026, 1): D("2.15"),  # GU n. 15 of 20/01/2026
-}
-
-# Italian legal interest rate (art. 1284 c.c.), % per year, set by decree of the Ministry of
-# Economy each December for the following year.
-_IT_LEGAL: dict[int, Decimal] = {
-    2015: D("0.5"),  # DM 11/12/2014
-    2016: D("0.2"),  # DM 11/12/2015
-    2017: D("0.1"),  # DM 07/12/2016
-    2018: D("0.3"),  # DM 13/12/2017
-    2019: D("0.8"),  # DM 12/12/2018
-    2020: D("0.05"),  # DM 12/12/2019
-    2021: D("0.01"),  # DM 11/12/2020
-    2022: D("1.25"),  # DM 13/12/2021
-    2023: D("5.0"),  # DM 13/12/2022
-    2024: D("2.5"),  # DM 29/11/2023
-    2025: D("2.0"),  # DM 10/12/2024
-    2026: D("1.6"),  # DM of December 2025 (verify: decree date not itemised in our sources)
-}
-
-# German Basiszinssatz (§ 247 BGB), published by the Deutsche Bundesbank, changes on 1 January
-# and 1 July.
-_DE_BASE: dict[Semester, Decimal] = {
-    (2013, 1): D("-0.13"),  # Bundesbank, Basiszinssatz from 01/01/2013
-    (2013, 2): D("-0.38"),  # Bundesbank, from 01/07/2013
-    (2014, 1): D("-0.63"),  # verify: Bundesbank, from 01/01/2014
-    (2014, 2): D("-0.73"),  # verify: Bundesbank, from 01/07/2014
-    (2015, 1): D("-0.83"),  # verify: Bundesbank, from 01/01/2015
-    (2015, 2): D("-0.83"),  # verify: Bundesbank, from 01/07/2015
-    (2016, 1): D("-0.83"),  # Bundesbank, from 01/01/2016
-    **{(y, h): D("-0.88") for y in range(2016, 2023) for h in (1, 2) if (y, h) != (2016, 1)},
-    # ^ Bundesbank: -0.88 from 01/07/2016 unchanged to 31/12/2022
-    (2023, 1): D("1.62"),  # Bundesbank, from 01/01/2023
-    (2023, 2): D("3.12"),  # Bundesbank, from 01/07/2023
-    (2024, 1): D("3.62"),  # Bundesbank, from 01/01/2024
-    (2024, 2): D("3.37"),  # Bundesbank, from 01/07/2024
-    (2025, 1): D("2.27"),  # Bundesbank, from 01/01/2025
-    (2025, 2): D("1.27"),  # Bundesbank, from 01/07/2025
-    (2026, 1): D("1.27"),  # Bundesbank, from 01/01/2026
-}
-
-# Bank of England base rate ("official dealing rate") on 31 December (for Jan–Jun) and on
-# 30 June (for Jul–Dec): the reference rate of the Late Payment of Commercial Debts (Rate of
-# Interest) (No. 3) Order 2002 (SI 2002/1675).
-# Source for 2011 H1 … 2024 H1: payontime.co.uk reference rate table (the government-backed
-# Late Payment information site), https://payontime.co.uk/how-to-calculate-late-payment-interest-and-compensation
-_UK_REFERENCE: dict[Semester, Decimal] = {
-    **{(y, h): D("0.50") for y in range(2011, 2016) for h in (1, 2)},  # payontime.co.uk
-    (2016, 1): D("0.50"),  # payontime.co.uk
-    (2016, 2): D("0.50"),  # payontime.co.uk (cut to 0.25 only on 04/08/2016)
-    (2017, 1): D("0.25"),  # payontime.co.uk
-    (2017, 2): D("0.25"),  # payontime.co.uk
-    (2018, 1): D("0.50"),  # payontime.co.uk
-    (2018, 2): D("0.50"),  # payontime.co.uk
-    (2019, 1): D("0.75"),  # payontime.co.uk
-    (2019, 2): D("0.75"),  # payontime.co.uk
-    (2020, 1): D("0.75"),  # payontime.co.uk
-    (2020, 2): D("0.10"),  # payontime.co.uk
-    (2021, 1): D("0.10"),  # payontime.co.uk
-    (2021, 2): D("0.10"),  # payontime.co.uk
-    (2022, 1): D("0.25"),  # payontime.co.uk
-    (2022, 2): D("1.25"),  # payontime.co.uk
-    (2023, 1): D("3.50"),  # payontime.co.uk
-    (2023, 2): D("5.00"),  # payontime.co.uk
-    (2024, 1): D("5.25"),  # payontime.co.uk
-    # verify: 5.25 on 30/06/2024, first cut (to 5.00) on 01/08/2024 — BoE MPC decision of
-    # August 2024 as reported by secondary news sources; not in the payontime excerpt we saw.
-    (2024, 2): D("5.25"),
-    (2025, 1): D("4.75"),  # Bank Rate at end-2024: 4.75 (focus-economics.com, Macrobond data)
-    # 4.25 from 08/05/2025 (BoE MPC, reported by pennmanagement.co.uk 09/05/2025), next cut
-    # in August 2025 (focus-economics.com), so 4.25 on 30/06/2025.
-    (2025, 2): D("4.25"),
-    (2026, 1): D("3.75"),  # Bank Rate at end-2025: 3.75 (focus-economics.com)
-}
+# The reference rates are data with their sources: `dunning.rates` reads them from the file
+# dunning ships (dunning/data/interest_rates.toml), from installed data packages and from what
+# the user supplies. Each regime names its series there and adds its own margin here.
 
 
 # -- frozen mappings for attrs fields -----------------------------------------------------
@@ -260,10 +164,24 @@ class Regime:
     `day_count` (default 365) and `change_dates` (default: every 1 January and 1 July, where
     the published tables change). A regime with ``rate_fixed_at_start = True`` applies the
     rate of the day interest starts to run for the whole claim (the UK Act).
+
+    Regimes built on a published reference rate name its ``series`` in `dunning.rates`
+    (``"ecb"``, ``"de-basiszinssatz"``...) and its ``period`` (``"semester"`` or ``"year"``);
+    `with_rates` gives a copy that also knows rates the user supplied.
+    ``interest_limitation_years``: after how many years accrued interest prescribes (art.
+    2948 n. 4 c.c.: 5 in Italy), None where the statement does not check it.
     """
 
     key: ClassVar[str] = ""
+    series: ClassVar[str] = ""
+    period: ClassVar[PeriodKind] = "semester"
+    reference_name: ClassVar[str] = "reference rate"
     rate_fixed_at_start: ClassVar[bool] = False
+    interest_limitation_years: ClassVar[int | None] = None
+    #: the attrs field holding rates supplied in Python (semesters or years)
+    supplied_field: ClassVar[str] = "reference_rates"
+    #: what to look up for a period: formatted with ``start`` (its first day) and ``eve``
+    fixing: ClassVar[str] = "the reference rate for the period from {start:%d/%m/%Y}"
 
     def rate_on(self, day: date) -> Decimal:
         """Statutory rate in percent per year on ``day``; `UnknownRate` if unpublished."""
@@ -281,30 +199,76 @@ class Regime:
                 if start < day <= end:
                     yield day
 
+    def supply_lines(self, periods: Iterable[str]) -> str:
+        """The ``dunning.toml`` lines that supply ``periods``, each with what to look up (the
+        rate itself is left for a person to fill in from the publication).
 
-def _semester_rate(
-    regime: str,
-    day: date,
-    table: Mapping[Semester, Decimal],
-    supplied: tuple[tuple[Semester, Decimal], ...],
-    fallback: Decimal | None,
-    what: str,
-    fallback_name: str = "fallback_rate",
-) -> Decimal:
-    semester = semester_of(day)
-    for key, rate in supplied:
-        if key == semester:
-            return rate
-    if semester in table:
-        return table[semester]
-    if fallback is not None:
-        return fallback
-    raise UnknownRate(
-        regime,
-        _semester_name(semester),
-        f"pass the {what} of that semester as reference_rates={{{semester!r}: Decimal(...)}} "
-        f"or {fallback_name}=Decimal(...)",
-    )
+        >>> print(ItalyCommercial().supply_lines(["2026-H2"]))
+        [interest.reference_rates."it-231"]
+        "2026-H2" = "<rate>"  # the ECB main refinancing rate in force on 01/07/2026
+        """
+        rows = [f'"{p}" = "<rate>"  # {self.wanted(p)}' for p in periods]
+        return "\n".join([f'[interest.reference_rates."{self.key}"]', *rows])
+
+    def wanted(self, period: str) -> str:
+        """What to look up to supply ``period``'s rate, e.g. "the ECB main refinancing rate in
+        force on 01/07/2026"."""
+        start = period_start(period)
+        return self.fixing.format(start=start, eve=start - timedelta(days=1))
+
+    @property
+    def rate_keys(self) -> tuple[str, ...]:
+        """The `dunning.rates` tables this regime reads: its own key, then its series."""
+        return tuple(k for k in (self.key, self.series) if k)
+
+    def with_rates(self, rates: RateSet) -> Regime:
+        """A copy that also knows the rows of ``rates`` under this regime's key or series
+        (rates already given on this object win)."""
+        if not self.series or not hasattr(self, self.supplied_field):
+            return self
+        have = dict(getattr(self, self.supplied_field))
+        for row in iter_rows([rates], self.rate_keys):
+            if period_kind(row.period) != self.period:
+                raise RatesError(
+                    row.origin,
+                    f'[interest.reference_rates."{self.key}"] "{row.period}"',
+                    f"{self.key} has a rate per {self.period}: write "
+                    + ('"2026-H2"' if self.period == "semester" else '"2026"'),
+                )
+            start = period_start(row.period)
+            slot: object = semester_of(start) if self.period == "semester" else start.year
+            have.setdefault(slot, row.value)
+        return attrs.evolve(self, **{self.supplied_field: have})
+
+    def _published(
+        self,
+        day: date,
+        supplied: tuple[tuple[object, Decimal], ...],
+        fallback: Decimal | None,
+        fallback_name: str = "fallback_rate",
+    ) -> Decimal:
+        """The reference rate of ``day``: supplied on this object, else installed or built-in
+        (`dunning.rates.installed_rates`), else ``fallback``, else `UnknownRate`."""
+        slot: object = semester_of(day) if self.period == "semester" else day.year
+        for key, rate in supplied:
+            if key == slot:
+                return rate
+        period = period_of(day, self.period)
+        row = lookup([installed_rates()], self.rate_keys, period) if self.series else None
+        if row is not None:
+            return row.value
+        if fallback is not None:
+            return fallback
+        example = "(2026, 2)" if self.period == "semester" else "2027"
+        raise UnknownRate(
+            self.key,
+            period,
+            f"add the {self.reference_name} published for it to dunning.toml as "
+            f'[interest.reference_rates."{self.key}"] "{period}" = "<rate>" '
+            f"({self.wanted(period)}), or pass "
+            f"{self.supplied_field}={{{example}: Decimal(...)}} "
+            f"(or {fallback_name}=Decimal(...))",
+        )
 
 
 @attrs.frozen
@@ -320,12 +284,17 @@ class ItalyCommercial(Regime):
     Day count: actual days over a fixed 365-day year, also in leap years (Italian practice,
     ``capitale × tasso × giorni / 36500``): 29 February accrues one more day at rate/365.
 
-    A semester missing from the table raises `UnknownRate` unless the caller supplies the ECB
-    reference rate (``reference_rates={(2026, 2): Decimal("2.15")}``) or ``fallback_rate`` (a
-    reference rate used for every semester the table does not know).
+    A semester no rates table knows raises `UnknownRate` unless the ECB reference rate is
+    supplied (``reference_rates={(2026, 2): Decimal("2.15")}``, `with_rates`, or
+    ``dunning.toml``) or ``fallback_rate`` (a reference rate for every semester nobody
+    published).
     """
 
     key: ClassVar[str] = "it-231"
+    series: ClassVar[str] = "ecb"
+    reference_name: ClassVar[str] = "ECB rate"
+    fixing: ClassVar[str] = "the ECB main refinancing rate in force on {start:%d/%m/%Y}"
+    interest_limitation_years: ClassVar[int | None] = 5
 
     pre_2013: bool = False
     reference_rates: tuple[tuple[Semester, Decimal], ...] = attrs.field(
@@ -340,10 +309,7 @@ class ItalyCommercial(Regime):
         return D(7) if self.pre_2013 else D(8)
 
     def rate_on(self, day: date) -> Decimal:
-        ecb = _semester_rate(
-            self.key, day, _ECB_SEMESTER, self.reference_rates, self.fallback_rate, "ECB rate"
-        )
-        return ecb + self.margin
+        return self._published(day, self.reference_rates, self.fallback_rate) + self.margin
 
 
 @attrs.frozen
@@ -353,11 +319,20 @@ class ItalyLegal(Regime):
     The rate for consumers' (B2C) debts and for civil obligations. The rate changes on
     1 January. Day count: actual days over a fixed 365-day year, also in leap years (as for
     231/2002). From the filing of a lawsuit the 231/2002 rate applies instead (art. 1284
-    co. 4): out of scope for reminders. Unknown years raise `UnknownRate` unless given in
-    ``rates={2027: Decimal("1.5")}`` or ``fallback_rate``.
+    co. 4): out of scope for reminders. A year no rates table knows raises `UnknownRate`
+    unless given in ``rates={2027: Decimal("1.5")}`` (or ``dunning.toml``) or
+    ``fallback_rate``.
     """
 
     key: ClassVar[str] = "it-legal"
+    series: ClassVar[str] = "it-legal"
+    period: ClassVar[PeriodKind] = "year"
+    reference_name: ClassVar[str] = "legal interest rate"
+    fixing: ClassVar[str] = (
+        "the legal interest rate for {start:%Y} (art. 1284 c.c., decree of the Ministry of Economy)"
+    )
+    interest_limitation_years: ClassVar[int | None] = 5
+    supplied_field: ClassVar[str] = "rates"
 
     rates: tuple[tuple[int, Decimal], ...] = attrs.field(
         default=(), converter=_freeze_years, repr=_repr_mapping, kw_only=True
@@ -367,18 +342,7 @@ class ItalyLegal(Regime):
     )
 
     def rate_on(self, day: date) -> Decimal:
-        for year, rate in self.rates:
-            if year == day.year:
-                return rate
-        if day.year in _IT_LEGAL:
-            return _IT_LEGAL[day.year]
-        if self.fallback_rate is not None:
-            return self.fallback_rate
-        raise UnknownRate(
-            self.key,
-            str(day.year),
-            f"pass rates={{{day.year}: Decimal(...)}} or fallback_rate=Decimal(...)",
-        )
+        return self._published(day, self.rates, self.fallback_rate)
 
     def change_dates(self, start: date, end: date) -> Iterator[date]:
         for year in range(start.year + 1, end.year + 1):
@@ -391,12 +355,17 @@ class EUDirective2011_7(Regime):  # noqa: N801  (the directive's number reads be
 
     For a member state without its own table here: the caller supplies the ``reference_rate``
     (the central bank's rate for the semester, art. 2(7)) and the ``margin`` (at least 8).
-    Per-semester rates may be given in ``reference_rates``; ``reference_rate`` applies to every
-    other semester. Day count: actual/365 fixed, or actual/actual (366 in leap years) with
+    Per-semester rates may be given in ``reference_rates`` (or in ``dunning.toml`` under
+    ``[interest.reference_rates."eu-2011-7"]``); ``reference_rate`` applies to every other
+    semester. Day count: actual/365 fixed, or actual/actual (366 in leap years) with
     ``actual_actual=True``, to follow the member state's practice.
     """
 
     key: ClassVar[str] = "eu-2011-7"
+    series: ClassVar[str] = "eu-2011-7"
+    fixing: ClassVar[str] = (
+        "the member state's reference rate (art. 2(7)) for the semester from {start:%d/%m/%Y}"
+    )
 
     reference_rate: Decimal | None = attrs.field(default=None, converter=_optional_rate)
     margin: Decimal = attrs.field(default=D(8), converter=_to_rate)
@@ -413,14 +382,8 @@ class EUDirective2011_7(Regime):  # noqa: N801  (the directive's number reads be
             )
 
     def rate_on(self, day: date) -> Decimal:
-        reference = _semester_rate(
-            self.key,
-            day,
-            {},
-            self.reference_rates,
-            self.reference_rate,
-            "reference rate",
-            fallback_name="reference_rate",
+        reference = self._published(
+            day, self.reference_rates, self.reference_rate, fallback_name="reference_rate"
         )
         return reference + self.margin
 
@@ -439,16 +402,23 @@ class GermanyBGB288(Regime):
     - Between businesses (§ 288 Abs. 2): base rate + 9 points for contracts concluded after
       28/07/2014; + 8 points for earlier ones (``contract_before_2014_07_29=True``,
       Art. 229 § 34 EGBGB).
-    - With a consumer (§ 288 Abs. 1, ``consumer=True``): base rate + 5 points.
+    - With a consumer (§ 288 Abs. 1, ``consumer=True``): base rate + 5 points, and only from
+      *Verzug* (``needs_default``): the receipt of a Mahnung after the due date (§ 286
+      Abs. 1), or 30 days after the due date and receipt of an invoice that pointed this out
+      (§ 286 Abs. 3); a due date the creditor printed on the invoice is not a date "nach dem
+      Kalender" agreed with the consumer. `dunning.statement` works out that date.
 
     The base rate is fixed by the Bundesbank on 1 January and 1 July and the interest follows
     it (a variable rate). Day count: actual/actual, i.e. 366 in leap years, the "taggenau"
     practice of German courts' and the Bundesbank-linked calculators (§§ 187, 188 BGB count
     calendar days). Unknown half-years raise `UnknownRate` unless given in
-    ``reference_rates`` or ``fallback_rate``.
+    ``reference_rates`` (or ``dunning.toml``) or ``fallback_rate``.
     """
 
     key: ClassVar[str] = "de-288"
+    series: ClassVar[str] = "de-basiszinssatz"
+    reference_name: ClassVar[str] = "Basiszinssatz"
+    fixing: ClassVar[str] = "the Basiszinssatz from {start:%d/%m/%Y} (Deutsche Bundesbank)"
 
     consumer: bool = False
     contract_before_2014_07_29: bool = False
@@ -465,11 +435,13 @@ class GermanyBGB288(Regime):
             return D(5)
         return D(8) if self.contract_before_2014_07_29 else D(9)
 
+    @property
+    def needs_default(self) -> bool:
+        """Whether interest runs only from Verzug (consumers, § 286 Abs. 3 BGB)."""
+        return self.consumer
+
     def rate_on(self, day: date) -> Decimal:
-        base = _semester_rate(
-            self.key, day, _DE_BASE, self.reference_rates, self.fallback_rate, "Basiszinssatz"
-        )
-        return base + self.margin
+        return self._published(day, self.reference_rates, self.fallback_rate) + self.margin
 
     def day_count(self, day: date) -> int:
         return _actual_year(day)
@@ -477,20 +449,25 @@ class GermanyBGB288(Regime):
 
 @attrs.frozen
 class FranceL441_10(Regime):  # noqa: N801
-    """France, art. L441-10 II Code de commerce: ECB rate + 10 points.
+    """France, art. L441-10 II Code de commerce: ECB rate + 10 points, unless agreed.
 
-    The ECB rate is the one of its most recent refinancing operation, in force on 1 January
-    for the first half-year and on 1 July for the second (same column as Italy). Due without
-    any reminder. Day count: actual/365 fixed.
+    The statutory rate (no clause in the terms) is the ECB rate of its most recent
+    refinancing operation, in force on 1 January for the first half-year and on 1 July for
+    the second (same column as Italy), + 10 points. Due without any reminder. Day count:
+    actual/365 fixed.
 
-    The law also sets a floor: "at least three times the taux d'intérêt légal". We could not
-    cite the semi-annual taux légal values (arrêtés published in the Journal officiel) for
-    every semester, so the floor is **not applied** by default; pass
-    ``taux_legal={(2024, 1): Decimal("5.07")}`` (the rate for professional creditors of each
-    semester) to apply it: the rate is then ``max(ECB + 10, 3 × taux légal)``.
+    The terms of sale may set another rate (``contractual_rate``), but "ce taux ne peut être
+    inférieur à trois fois le taux d'intérêt légal": the floor of three times the taux légal
+    binds the **contractual** rate only, never the statutory default. Where the taux légal of
+    a semester is given (``taux_legal={(2024, 1): Decimal("5.07")}``, the rate for
+    professional creditors) a contractual rate below the floor is raised to it; where it is
+    not given the contractual rate is used as agreed (it can only be too low, never too high).
     """
 
     key: ClassVar[str] = "fr-l441-10"
+    series: ClassVar[str] = "ecb"
+    reference_name: ClassVar[str] = "ECB rate"
+    fixing: ClassVar[str] = "the ECB main refinancing rate in force on {start:%d/%m/%Y}"
 
     reference_rates: tuple[tuple[Semester, Decimal], ...] = attrs.field(
         default=(), converter=_freeze_rates, repr=_repr_mapping, kw_only=True
@@ -498,15 +475,17 @@ class FranceL441_10(Regime):  # noqa: N801
     fallback_rate: Decimal | None = attrs.field(
         default=None, converter=_optional_rate, kw_only=True
     )
+    contractual_rate: Decimal | None = attrs.field(
+        default=None, converter=_optional_rate, kw_only=True
+    )
     taux_legal: tuple[tuple[Semester, Decimal], ...] = attrs.field(
         default=(), converter=_freeze_rates, repr=_repr_mapping, kw_only=True
     )
 
     def rate_on(self, day: date) -> Decimal:
-        ecb = _semester_rate(
-            self.key, day, _ECB_SEMESTER, self.reference_rates, self.fallback_rate, "ECB rate"
-        )
-        rate = ecb + 10
+        if self.contractual_rate is None:
+            return self._published(day, self.reference_rates, self.fallback_rate) + 10
+        rate = self.contractual_rate
         semester = semester_of(day)
         for key, legal in self.taux_legal:
             if key == semester:
@@ -523,6 +502,9 @@ class SpainLey3_2004(Regime):  # noqa: N801
     """
 
     key: ClassVar[str] = "es-3-2004"
+    series: ClassVar[str] = "ecb"
+    reference_name: ClassVar[str] = "ECB rate"
+    fixing: ClassVar[str] = "the ECB main refinancing rate in force on {start:%d/%m/%Y}"
 
     reference_rates: tuple[tuple[Semester, Decimal], ...] = attrs.field(
         default=(), converter=_freeze_rates, repr=_repr_mapping, kw_only=True
@@ -532,10 +514,7 @@ class SpainLey3_2004(Regime):  # noqa: N801
     )
 
     def rate_on(self, day: date) -> Decimal:
-        ecb = _semester_rate(
-            self.key, day, _ECB_SEMESTER, self.reference_rates, self.fallback_rate, "ECB rate"
-        )
-        return ecb + 8
+        return self._published(day, self.reference_rates, self.fallback_rate) + 8
 
 
 @attrs.frozen
@@ -547,10 +526,14 @@ class UKLatePayment1998(Regime):
     The rate is fixed when interest starts to run and stays the same for the whole claim
     (``rate_fixed_at_start``): a later base-rate change does not affect a running debt.
     Simple interest. Day count: actual/365 (the daily-interest method of the government's
-    payontime.co.uk guidance: debt × rate / 365 per day).
+    payontime.co.uk guidance: debt × rate / 365 per day). The rates table's ``"2026-H2"`` row
+    is the Bank Rate on 30 June 2026.
     """
 
     key: ClassVar[str] = "uk-1998"
+    series: ClassVar[str] = "boe-bank-rate"
+    reference_name: ClassVar[str] = "Bank of England Bank Rate"
+    fixing: ClassVar[str] = "the Bank of England Bank Rate on {eve:%d/%m/%Y}"
     rate_fixed_at_start: ClassVar[bool] = True
 
     reference_rates: tuple[tuple[Semester, Decimal], ...] = attrs.field(
@@ -561,10 +544,7 @@ class UKLatePayment1998(Regime):
     )
 
     def rate_on(self, day: date) -> Decimal:
-        base = _semester_rate(
-            self.key, day, _UK_REFERENCE, self.reference_rates, self.fallback_rate, "base rate"
-        )
-        return base + 8
+        return self._published(day, self.reference_rates, self.fallback_rate) + 8
 
 
 # -- registry -------------------------------------------------------------------------------
@@ -723,3 +703,46 @@ def _period(start: date, end: date, rate: Decimal, principal: Money, basis: int)
         exact=exact,
         day_count=basis,
     )
+
+
+@attrs.frozen
+class Coverage:
+    """How far a regime's known rates reach over an item's interest: interest from the day
+    after the due date can be computed up to ``known_until`` inclusive; ``missing`` are the
+    periods (``"2026-H2"``) after it that no rates table knows."""
+
+    known_until: date
+    missing: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+def coverage(regime: Regime | str, due_date: date, until: date) -> Coverage:
+    """Up to which day interest on an item due ``due_date`` can be computed by ``until``
+    without a guess, and which periods' rates are missing after that day.
+
+    >>> cover = coverage("it-231", date(2026, 3, 31), date(2026, 11, 27))
+    >>> cover.known_until, cover.missing
+    (datetime.date(2026, 6, 30), ('2026-H2',))
+    """
+    strategy = get_regime(regime)
+    start = due_date + timedelta(days=1)
+    if until < start:
+        return Coverage(until)
+    days = (
+        [start] if strategy.rate_fixed_at_start else [start, *strategy.change_dates(start, until)]
+    )
+    for day in days:
+        try:
+            strategy.rate_on(day)
+        except UnknownRate:
+            missing = []
+            for period in periods_between(day, until, strategy.period):
+                try:
+                    strategy.rate_on(max(period_start(period), day))
+                except UnknownRate:
+                    missing.append(period)
+            return Coverage(day - timedelta(days=1), tuple(missing))
+    return Coverage(until)

@@ -28,10 +28,11 @@ from .case import Case, Episode, ItemState
 from .decision import Decision, Hold, ItemPlan, Rule
 from .errors import PolicyError
 from .guards import Guard, Verdict, always
-from .interest import REGIMES, get_regime, known_keys
+from .interest import REGIMES, Regime, get_regime, known_keys
 from .limitation import LimitationRules
 from .model import Debtor
 from .money import Money
+from .rates import SERIES, RateSet, to_rates
 from .reasons import KIND_IT
 from .rules import (
     before_limitation,
@@ -114,8 +115,11 @@ class Policy(PolicyLike):
     carried out at a time of day (all channels but post and agency) gets the allowed window in
     the debtor's time zone (`Action.not_before`, `Action.not_after`). ``limitation``: the
     limitation periods that apply; when set, the proposal warns (`Proposal.alerts`) about
-    items whose limitation runs out within ``limitation_horizon_days``. ``interest``: the key of
-    the statutory interest regime that applies (see `dunning.interest`, e.g. ``"it-231"``);
+    items whose limitation runs out within ``limitation_horizon_days``. ``interest``: the
+    statutory interest regime that applies, as a key (``"it-231"``) or a regime object (see
+    `dunning.interest`); ``interest_rates``: reference rates the user supplies on top of the
+    published tables, by regime key or series and period (``{"it-231": {"2026-H2":
+    "2.15"}}``, see `dunning.rates`); the regime in force is `Policy.regime`.
     ``fixed_compensation``: whether the fixed compensation per late invoice is claimed (EUR 40
     under D.Lgs. 231/2002 and its EU siblings, GBP 40-100 in the UK; never from consumers).
     ``allocation``: how the statement of account imputes payments (`dunning.allocation`).
@@ -133,7 +137,8 @@ class Policy(PolicyLike):
     contact_hours: ContactHours | None = None
     limitation: LimitationRules | None = None
     limitation_horizon_days: int = 180
-    interest: str | None = None
+    interest: str | Regime | None = None
+    interest_rates: RateSet = attrs.field(default=RateSet(), converter=to_rates)
     fixed_compensation: bool = False
     allocation: Allocation = by_reference_then_oldest()
     restart_within_days: int | None = None
@@ -141,7 +146,7 @@ class Policy(PolicyLike):
     def __attrs_post_init__(self) -> None:
         if not len(self.ladder):
             raise PolicyError(f"policy {self.name!r} has an empty ladder")
-        if self.interest is not None and self.interest not in REGIMES:
+        if isinstance(self.interest, str) and self.interest not in REGIMES:
             try:
                 get_regime(self.interest)
             except LookupError:
@@ -149,6 +154,23 @@ class Policy(PolicyLike):
                     f"policy {self.name!r}, field 'interest': unknown regime {self.interest!r}; "
                     f"known: {', '.join(known_keys())}"
                 ) from None
+        if self.interest_rates:
+            known = set(known_keys()) | set(SERIES)
+            for key in self.interest_rates.names():
+                if key not in known:
+                    raise PolicyError(
+                        f"policy {self.name!r}, field 'interest_rates': unknown regime or "
+                        f"series {key!r}; known: {', '.join(sorted(known))}"
+                    )
+            self.regime  # noqa: B018  (a rate for the wrong kind of period fails here)
+
+    @property
+    def regime(self) -> Regime | None:
+        """The interest regime with the rates supplied in ``interest_rates``, or None."""
+        if self.interest is None:
+            return None
+        regime = get_regime(self.interest)
+        return regime.with_rates(self.interest_rates) if self.interest_rates else regime
 
     def deadline_calendar(self, debtor: Debtor) -> Calendar:
         """The business days that count for a deadline given to ``debtor``: the debtor's own

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from datetime import date
 
 import attrs
+from dateutil.relativedelta import relativedelta
 
 from .allocation import Allocation, by_reference_then_oldest, credit_note_order
 from .case import sort_events
@@ -38,7 +39,7 @@ from .events import (
     PaymentReceived,
     WrittenOff,
 )
-from .interest import InterestResult, Regime, compute, get_regime
+from .interest import InterestResult, Regime, compute, coverage, get_regime
 from .model import Debtor
 from .money import Money
 from .policy import PolicyLike
@@ -64,11 +65,29 @@ class StatementLine:
     compensation_paid: Money
     disputed: bool
     written_off: bool
+    interest_until: date | None = None
+    """The last day of the interest shown: ``as_of``, or the last day whose rate is known."""
+    missing_rates: tuple[str, ...] = ()
+    """Periods after ``interest_until`` whose reference rate nobody has published yet."""
+    interest_time_barred: Money | None = None
+    """Interest accrued more than the regime's limitation period before ``as_of`` (art. 2948
+    n. 4 c.c.: five years), not claimed; None when the regime does not say."""
+    interest_from: date | None = None
+    """The day before interest starts to run: the due date, or the start of default where the
+    regime needs one (a German consumer's *Verzug*); None while it has not started."""
+
+    @property
+    def interest_accrued(self) -> Money:
+        """All interest accrued up to ``interest_until``, paid or not, time-barred or not."""
+        return self.interest.amount if self.interest else self.amount * 0
 
     @property
     def interest_due(self) -> Money:
-        accrued = self.interest.amount if self.interest else self.amount * 0
-        return max(accrued - self.interest_paid, accrued * 0)
+        """Interest still claimable: accrued, less what payments covered (the oldest first),
+        never the time-barred part."""
+        accrued = self.interest_accrued
+        barred = self.interest_time_barred or accrued * 0
+        return max(accrued - max(self.interest_paid, barred), accrued * 0)
 
     @property
     def compensation_due(self) -> Money:
@@ -92,6 +111,28 @@ class Statement:
     paid: Money
     credited: Money
     on_account: Money
+
+    @property
+    def interest_until(self) -> date | None:
+        """The earliest day up to which an open line's interest is shown when some rate is
+        missing (the interest keeps accruing after it), else None."""
+        days = [line.interest_until for line in self.open_lines if line.missing_rates]
+        return min((d for d in days if d is not None), default=None)
+
+    @property
+    def missing_rates(self) -> tuple[str, ...]:
+        """The periods whose reference rates the open lines need and nobody has published."""
+        found = {p for line in self.open_lines for p in line.missing_rates}
+        return tuple(sorted(found))
+
+    @property
+    def interest_time_barred(self) -> Money:
+        """Interest older than the regime's limitation period, not claimed."""
+        return self._sum(
+            line.interest_time_barred
+            for line in self.open_lines
+            if line.interest_time_barred is not None
+        )
 
     def _sum(self, values: Iterable[Money]) -> Money:
         return sum(values, Money.zero(self.currency))
@@ -138,6 +179,16 @@ class Statement:
             f"compensation {self.compensation_due}, on account {self.on_account}: "
             f"total due {self.total_due}"
         )
+        if self.missing_rates:
+            rows.append(
+                f"  interest up to {self.interest_until} only: no published rate for "
+                f"{', '.join(self.missing_rates)} ({self.regime}); it keeps accruing"
+            )
+        if self.interest_time_barred.is_positive:
+            rows.append(
+                f"  not claimed: interest of {self.interest_time_barred} accrued more than "
+                "5 years ago (art. 2948 n. 4 c.c.; an interruption would revive it)"
+            )
         return "\n".join(rows)
 
 
@@ -160,7 +211,7 @@ def statement_for(
         portfolio,
         debtor_id,
         as_of,
-        interest=chosen.interest,
+        interest=chosen.regime,
         fixed_compensation_due=chosen.fixed_compensation,
         allocation=chosen.allocation,
         history=history,
@@ -207,8 +258,14 @@ def statement(
 
     ``interest``: the regime (key or object) to compute statutory interest with, or None for
     none. ``fixed_compensation_due``: whether to claim the fixed compensation per late invoice.
-    ``allocation``: how payments are imputed (default `by_reference_then_oldest`). A date the
-    regime's tables do not know raises `dunning.interest.UnknownRate`.
+    ``allocation``: how payments are imputed (default `by_reference_then_oldest`).
+
+    Interest is never guessed: where a period's reference rate is not published (and nobody
+    supplied it), a line's interest stops on the last day whose rate is known
+    (`StatementLine.interest_until`) and names the missing periods
+    (`StatementLine.missing_rates`); the statement says the interest keeps accruing. Under a
+    regime whose accrued interest prescribes (``Regime.interest_limitation_years``: 5 in
+    Italy, art. 2948 n. 4 c.c.) interest older than that is shown apart and not claimed.
     """
     debtor = portfolio.debtor(debtor_id)
     currencies = portfolio.currencies_of(debtor_id) or ["EUR"]
@@ -223,7 +280,8 @@ def statement(
     def accrued(line: _Line, until: date) -> Money:
         if regime is None:
             return zero
-        return compute(line.amount, line.due_date, until, regime, payments=line.reductions).amount
+        known = coverage(regime, line.due_date, until).known_until
+        return compute(line.amount, line.due_date, known, regime, payments=line.reductions).amount
 
     def compensation_for(line: _Line, on: date) -> None:
         if not fixed_compensation_due or regime is None or on <= line.due_date:
@@ -298,11 +356,18 @@ def statement(
         # the compensation is due for a late invoice, paid since or not
         settled = line.reductions[-1][0] if line.reductions and not line.open.is_positive else as_of
         compensation_for(line, settled)
-        result = (
-            compute(line.amount, line.due_date, as_of, regime, payments=line.reductions)
-            if regime is not None
-            else None
-        )
+        result, cover, barred = None, None, None
+        if regime is not None:
+            cover = coverage(regime, line.due_date, as_of)
+            result = compute(
+                line.amount, line.due_date, cover.known_until, regime, payments=line.reductions
+            )
+            years = regime.interest_limitation_years
+            if years is not None:
+                cutoff = min(as_of - relativedelta(years=years), cover.known_until)
+                barred = compute(
+                    line.amount, line.due_date, cutoff, regime, payments=line.reductions
+                ).amount
         result_lines.append(
             StatementLine(
                 key=line.key,
@@ -318,6 +383,10 @@ def statement(
                 compensation_paid=line.compensation_paid,
                 disputed=line.disputed,
                 written_off=line.written_off,
+                interest_until=cover.known_until if cover is not None else None,
+                missing_rates=cover.missing if cover is not None else (),
+                interest_time_barred=barred,
+                interest_from=line.due_date if regime is not None else None,
             )
         )
     return Statement(

@@ -79,6 +79,7 @@ from ..model import (
 )
 from ..money import MAX_DIGITS, Money, is_currency, minor_units
 from ..portfolio import Portfolio
+from ..rates import RatesError, RateSet
 
 __all__ = ["COLUMNS", "REQUIRED_COLUMNS", "Folder", "PolicyConfig", "read_folder"]
 
@@ -127,6 +128,7 @@ _CONFIG_KEYS: Mapping[str, frozenset[str]] = {
     "creditor": frozenset(_CREDITOR_KEYS),
     "policy": frozenset({"preset", "params"}),
     "run": frozenset({"per_invoice"}),
+    "interest": frozenset({"reference_rates"}),
 }
 
 # -- configuration ---------------------------------------------------------------------------
@@ -164,10 +166,16 @@ class PolicyConfig:
 
     preset: str = "italy.stragiudiziale"
     params: tuple[tuple[str, object], ...] = attrs.field(default=(), converter=_freeze_params)
+    interest_rates: RateSet = RateSet()
+    """The reference rates of ``[interest.reference_rates]`` (source ``dunning.toml``)."""
 
     def kwargs(self) -> dict[str, object]:
-        """The parameters as keyword arguments for the preset."""
-        return dict(self.params)
+        """The parameters as keyword arguments for the preset (with ``interest_rates`` when
+        ``dunning.toml`` supplies any)."""
+        out = dict(self.params)
+        if self.interest_rates:
+            out["interest_rates"] = self.interest_rates
+        return out
 
 
 @attrs.frozen
@@ -216,6 +224,7 @@ class _Config:
                     self._fail(table, key, f"unknown key; expected one of {known}")
         self._creditor(data.get("creditor"))
         self._policy(data.get("policy"))
+        self._interest(data.get("interest"))
         run = data.get("run")
         if isinstance(run, dict):
             per_invoice = run.get("per_invoice", False)
@@ -298,6 +307,17 @@ class _Config:
             self._fail("policy", "params", f"must be a table [policy.params], not {params!r}")
         else:
             self.policy = PolicyConfig(preset, params)
+
+    def _interest(self, table: object) -> None:
+        if not isinstance(table, dict):
+            return
+        rows = table.get("reference_rates", {})
+        try:
+            rates = RateSet.parse(rows, origin=CONFIG, prefix="interest.reference_rates")
+        except RatesError as exc:
+            self._fail("interest", exc.key or "reference_rates", exc.problem)
+            return
+        self.policy = attrs.evolve(self.policy, interest_rates=rates)
 
 
 # -- cells -----------------------------------------------------------------------------------

@@ -9,8 +9,11 @@ The law (Bürgerliches Gesetzbuch):
   common practice, not law.
 - **Verzugszinsen** (§ 288 BGB): the Basiszinssatz (§ 247 BGB) + 9 points between businesses
   (Abs. 2; + 8 for contracts concluded before 29/07/2014), + 5 points with consumers (Abs. 1):
-  ``interest="de-288"`` in every variant — the business policies mean the default
-  `dunning.interest.GermanyBGB288`, the consumer policy ``GermanyBGB288(consumer=True)``.
+  the business policies use `dunning.interest.GermanyBGB288` (``"de-288"``), the consumer
+  policy ``GermanyBGB288(consumer=True)``, whose interest runs from *Verzug* only (the
+  receipt of the first Mahnung, or 30 days after the due date when the invoice said so).
+- **Anrechnung** (§ 367 Abs. 1 BGB): a payment that does not cover everything pays the costs
+  first, then the interest, then the principal (``allocation=legal_order()``).
 - **Pauschale** (§ 288 Abs. 5 BGB): EUR 40 per late invoice when the debtor is not a
   consumer (``fixed_compensation=True`` for businesses and public bodies, never consumers).
 - Public contracting authorities (§ 271a Abs. 2 BGB) may agree payment terms of at most 30
@@ -35,20 +38,23 @@ BGB) is not the Italian table: pass ``limitation`` with the German periods to be
 that under § 212 BGB a Mahnung does not interrupt limitation; only an acknowledgement or
 enforcement does, and a Mahnbescheid suspends it (§ 204 Abs. 1 Nr. 3 BGB).
 
-Sources: BGB §§ 247, 271a, 286, 288; ZPO §§ 688 ff. See ``../shared/LEGAL.md``.
+Sources: BGB §§ 247, 271a, 286, 288, 367; ZPO §§ 688 ff. See ``../shared/LEGAL.md``.
 """
 
 from __future__ import annotations
 
+from ..allocation import legal_order
 from ..calendars import Calendar
 from ..delays import after_due, after_previous
 from ..guards import debtor_kind
+from ..interest import GermanyBGB288
 from ..limitation import LimitationRules
 from ..money import Money
 from ..policy import (
     Policy,
     PolicyLike,
 )
+from ..rates import RateSet, RatesLike
 from ..steps import Ladder, Step, email, postal
 from ._common import amount, check_ranges, formal_notice_then_hand_over, usual_rules
 
@@ -69,11 +75,14 @@ def mahnwesen(
     calendar: Calendar | None = None,
     limitation: LimitationRules | None = None,
     limitation_horizon_days: int = 180,
+    interest_rates: RatesLike = None,
 ) -> PolicyLike:
     """The German dunning sequence (see the module docstring).
 
     ``mahnungen`` (1–3) numbered Mahnungen come between the Zahlungserinnerung and the letzte
     Mahnung; amounts may be given as `Money` or as a decimal string in euro.
+    ``interest_rates``: reference rates to use on top of the published tables, by regime key
+    or series and period (``{"it-231": {"2026-H2": "2.15"}}``; see `dunning.rates`).
     """
     ranges = {
         "mahnungen": (mahnungen, 1, 3),
@@ -125,6 +134,8 @@ def mahnwesen(
     ]
     ladder = Ladder(tuple(steps))
 
+    rates = RateSet.of(interest_rates)
+
     def variant(name: str, kinds: tuple[str, ...], grace: int) -> Policy:
         consumer = kinds == ("consumer",)
         rules = usual_rules(
@@ -142,9 +153,11 @@ def mahnwesen(
             calendar=cal,
             limitation=limitation,
             limitation_horizon_days=limitation_horizon_days,
-            # § 288 Abs. 2 (+ 9) for businesses, Abs. 1 (+ 5, consumer=True) for consumers
-            interest="de-288",
+            # § 288 Abs. 2 (+ 9) for businesses, Abs. 1 (+ 5, from Verzug) for consumers
+            interest=GermanyBGB288(consumer=consumer),
+            interest_rates=rates,
             fixed_compensation=not consumer,  # § 288 Abs. 5: not against consumers
+            allocation=legal_order(),  # § 367 Abs. 1 BGB: costs, then interest, then principal
         ).when(debtor_kind(*kinds))
 
     return variant("business", ("business", "public_admin"), grace_days) | variant(

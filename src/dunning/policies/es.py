@@ -45,6 +45,7 @@ from ..policy import (
     Policy,
     PolicyLike,
 )
+from ..rates import RateSet, RatesLike
 from ..steps import Ladder, email, postal
 from ._common import (
     amount,
@@ -71,11 +72,14 @@ def reclamacion_extrajudicial(
     calendar: Calendar | None = None,
     limitation: LimitationRules | None = None,
     limitation_horizon_days: int = 180,
+    interest_rates: RatesLike = None,
 ) -> PolicyLike:
     """The Spanish out-of-court claim (see the module docstring).
 
     ``recordatorios`` (1–4) reminders precede the requerimiento; amounts may be given as
     `Money` or as a decimal string in euro.
+    ``interest_rates``: reference rates to use on top of the published tables, by regime key
+    or series and period (``{"it-231": {"2026-H2": "2.15"}}``; see `dunning.rates`).
     """
     ranges = {
         "recordatorios": (recordatorios, 1, 4),
@@ -117,6 +121,8 @@ def reclamacion_extrajudicial(
     ]
     ladder = Ladder(tuple(steps))
 
+    rates = RateSet.of(interest_rates)
+
     def variant(name: str, kinds: tuple[str, ...], grace: int) -> Policy:
         consumer = kinds == ("consumer",)
         rules = usual_rules(
@@ -135,6 +141,7 @@ def reclamacion_extrajudicial(
             limitation=limitation,
             limitation_horizon_days=limitation_horizon_days,
             interest=None if consumer else "es-3-2004",  # Ley 3/2004 art. 3.2
+            interest_rates=rates,
             fixed_compensation=not consumer,  # art. 8: EUR 40, commercial transactions only
         ).when(debtor_kind(*kinds))
 

@@ -49,6 +49,7 @@ from ..policy import (
     Policy,
     PolicyLike,
 )
+from ..rates import RateSet, RatesLike
 from ..steps import Ladder, Routes, email, postal
 from ._common import (
     amount,
@@ -76,11 +77,14 @@ def directive_2011_7(
     calendar: Calendar | None = None,
     limitation: LimitationRules | None = None,
     limitation_horizon_days: int = 180,
+    interest_rates: RatesLike = None,
 ) -> PolicyLike:
     """The Late Payment Directive's generic sequence (see the module docstring).
 
     ``country`` is the ISO 3166 code whose business days count (``"AT"``, ``"NL"``...);
     amounts may be given as `Money` or as a decimal string in euro.
+    ``interest_rates``: reference rates to use on top of the published tables, by regime key
+    or series and period (``{"it-231": {"2026-H2": "2.15"}}``; see `dunning.rates`).
     """
     if not isinstance(country, str):
         raise PolicyError(f"directive_2011_7: country must be an ISO 3166 code, not {country!r}")
@@ -128,6 +132,8 @@ def directive_2011_7(
         ]
         return Ladder(tuple(steps))
 
+    rates = RateSet.of(interest_rates)
+
     def variant(name: str, kinds: tuple[str, ...], grace: int) -> Policy:
         consumer = kinds == ("consumer",)
         rules = usual_rules(
@@ -147,6 +153,7 @@ def directive_2011_7(
             limitation_horizon_days=limitation_horizon_days,
             # art. 1(2): commercial transactions only; consumers keep the national legal rate
             interest=None if consumer else "eu-2011-7",
+            interest_rates=rates,
             fixed_compensation=not consumer,  # art. 6: EUR 40, never from consumers
         ).when(debtor_kind(*kinds))
 

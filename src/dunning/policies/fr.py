@@ -48,6 +48,7 @@ from ..policy import (
     Policy,
     PolicyLike,
 )
+from ..rates import RateSet, RatesLike
 from ..steps import Ladder, email, postal
 from ._common import (
     amount,
@@ -75,11 +76,14 @@ def recouvrement_amiable(
     calendar: Calendar | None = None,
     limitation: LimitationRules | None = None,
     limitation_horizon_days: int = 180,
+    interest_rates: RatesLike = None,
 ) -> PolicyLike:
     """The French amicable collection sequence (see the module docstring).
 
     ``relances`` (1–4) reminders precede the mise en demeure; amounts may be given as `Money`
     or as a decimal string in euro.
+    ``interest_rates``: reference rates to use on top of the published tables, by regime key
+    or series and period (``{"it-231": {"2026-H2": "2.15"}}``; see `dunning.rates`).
     """
     ranges = {
         "relances": (relances, 1, 4),
@@ -123,6 +127,8 @@ def recouvrement_amiable(
         ]
         return Ladder(tuple(steps))
 
+    rates = RateSet.of(interest_rates)
+
     def variant(kind: str, last: str, grace: int, interest: str | None) -> Policy:
         rules = usual_rules(
             grace_days=grace,
@@ -140,6 +146,7 @@ def recouvrement_amiable(
             limitation=limitation,
             limitation_horizon_days=limitation_horizon_days,
             interest=interest,
+            interest_rates=rates,
             fixed_compensation=kind != "consumer",  # indemnité forfaitaire: professionals only
         ).when(debtor_kind(kind))
 

@@ -69,6 +69,7 @@ from ..policy import (
     Policy,
     PolicyLike,
 )
+from ..rates import RateSet, RatesLike
 from ..steps import Ladder, Routes, Step, agency, email, pec, phone, postal, sms
 from ._common import amount, check_ranges, reminder_ladder, usual_rules
 
@@ -96,11 +97,14 @@ def stragiudiziale(
     plan_breach_deadline_days: int = 7,
     require_documents: bool = False,
     restart_within_days: int | None = None,
+    interest_rates: RatesLike = None,
 ) -> PolicyLike:
     """The Italian extrajudicial collection sequence (see the module docstring).
 
     ``reminders`` must be 2–4 and ``cadence_days`` 15–20, the range of Italian practice;
     amounts may be given as `Money` or as a decimal string in euro.
+    ``interest_rates``: reference rates to use on top of the published tables, by regime key
+    or series and period (``{"it-231": {"2026-H2": "2.15"}}``; see `dunning.rates`).
     """
     if not 2 <= reminders <= 4:
         raise PolicyError(f"stragiudiziale: reminders must be between 2 and 4, not {reminders}")
@@ -125,6 +129,8 @@ def stragiudiziale(
     cal = calendar or Calendar("IT")
     floor = amount(min_balance, "EUR")
     handover = amount(handover_min, "EUR")
+
+    rates = RateSet.of(interest_rates)
 
     def variant(kind: DebtorKind, ladder: Ladder, grace: int) -> Policy:
         # A missed instalment: a reminder naming it, with a short deadline; then the whole
@@ -156,6 +162,7 @@ def stragiudiziale(
             limitation_horizon_days=limitation_horizon_days,
             # D.Lgs. 231/2002 between businesses and with the PA; art. 1284 c.c. for consumers
             interest="it-legal" if kind == "consumer" else "it-231",
+            interest_rates=rates,
             fixed_compensation=kind != "consumer",
             allocation=legal_order(),  # art. 1193-1194 c.c.
             restart_within_days=restart_within_days,

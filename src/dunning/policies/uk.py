@@ -50,6 +50,7 @@ from ..policy import (
     Policy,
     PolicyLike,
 )
+from ..rates import RateSet, RatesLike
 from ..steps import Ladder, email, postal
 from ._common import (
     amount,
@@ -77,11 +78,14 @@ def late_payment(
     calendar: Calendar | None = None,
     limitation: LimitationRules | None = None,
     limitation_horizon_days: int = 180,
+    interest_rates: RatesLike = None,
 ) -> PolicyLike:
     """The UK late-payment sequence (see the module docstring).
 
     ``consumer_response_days`` must be at least 30 (Pre-Action Protocol for Debt Claims);
     amounts may be given as `Money` or as a decimal string in pounds sterling.
+    ``interest_rates``: reference rates to use on top of the published tables, by regime key
+    or series and period (``{"it-231": {"2026-H2": "2.15"}}``; see `dunning.rates`).
     """
     ranges = {
         "reminders": (reminders, 1, 4),
@@ -125,6 +129,8 @@ def late_payment(
         ]
         return Ladder(tuple(steps))
 
+    rates = RateSet.of(interest_rates)
+
     def variant(name: str, scope: Guard, grace: int, response_days: int) -> Policy:
         consumer = name == "consumer"
         rules = usual_rules(
@@ -143,6 +149,7 @@ def late_payment(
             limitation=limitation,
             limitation_horizon_days=limitation_horizon_days,
             interest=None if consumer else "uk-1998",  # the 1998 Act: business-to-business
+            interest_rates=rates,
             fixed_compensation=not consumer,  # s. 5A: GBP 40 / 70 / 100
         ).when(scope)
 
