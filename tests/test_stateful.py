@@ -73,6 +73,7 @@ def test_the_machine_catches_a_policy_that_ignores_its_holds() -> None:
             careless,
             settings(
                 max_examples=300,
+                derandomize=True,  # the same examples every run: a catch that cannot flake
                 stateful_step_count=10,
                 phases=[Phase.explicit, Phase.generate],  # found is enough: no need to shrink
                 database=None,
