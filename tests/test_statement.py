@@ -8,9 +8,12 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dunning import CreditNote, Money, Payment, Portfolio
+from dunning import CreditNote, GermanyBGB288, Money, Payment, Portfolio
 from dunning.allocation import Allocation, by_reference_then_oldest, legal_order, oldest_first
-from dunning.statement import statement
+from dunning.events import ActionPlanned, DeliveryConfirmed
+from dunning.interest import compute
+from dunning.policies.de import mahnwesen
+from dunning.statement import statement, statement_for
 from helpers import CREDITOR, business, consumer, eur, invoice, portfolio
 
 DUE = date(2025, 3, 31)
@@ -166,3 +169,90 @@ def test_the_policy_chooses_regime_compensation_and_allocation() -> None:
     shop = portfolio([consumer()], [invoice("F1", "C1", DUE, "1000.00", issued=date(2025, 3, 1))])
     c = statement_for(shop, italy.stragiudiziale(), "C1", AS_OF)
     assert (c.regime, c.compensation_due, c.interest_due) == ("it-legal", eur("0.00"), eur("10.03"))
+
+
+# -- Germany: consumers owe + 5 points, from Verzug; payments go to costs, interest, principal --
+
+DE_DUE = date(2025, 1, 31)
+DE_AS_OF = date(2025, 6, 30)
+
+
+def _mahnung(on: date, key: str = "k1", channel: str = "email") -> ActionPlanned:
+    return ActionPlanned(
+        on,
+        "C1",
+        key=key,
+        step="zahlungserinnerung",
+        level=1,
+        kind="reminder",
+        channel=channel,
+        items=["F1"],
+        levels=[("F1", 1)],
+        amount=eur("1000.00"),
+    )
+
+
+def test_german_consumer_interest_runs_from_the_receipt_of_the_mahnung() -> None:
+    # § 288 Abs. 1 BGB: base rate + 5 points (2025 H1: 2.27 + 5 = 7.27 %), and § 286 Abs. 1 /
+    # Abs. 3 BGB: a consumer is in Verzug only after a Mahnung (the invoice's due date is not a
+    # date agreed "nach dem Kalender"). An e-mail Zahlungserinnerung of 7 February 2025 puts the
+    # consumer in default that day; interest runs from 8 February (§ 187 Abs. 1 BGB) to 30 June:
+    # 143 days: 1000 × 7.27 × 143 / 36500 = 28.4826… → 28.48
+    pf = portfolio([consumer()], [invoice("F1", "C1", DE_DUE, issued=date(2025, 1, 2))])
+    regime = GermanyBGB288(consumer=True)
+    none = statement(pf, "C1", DE_AS_OF, interest=regime)
+    assert none.lines[0].accrues_after is None
+    assert none.interest_due == eur("0.00")  # no Mahnung yet: not in default, no interest
+    s = statement(pf, "C1", DE_AS_OF, interest=regime, history=[_mahnung(date(2025, 2, 7))])
+    (line,) = s.lines
+    assert line.accrues_after == date(2025, 2, 7)
+    assert [(p.start, p.days, p.rate) for p in line.interest.periods] == [
+        (date(2025, 2, 8), 143, Decimal("7.27"))
+    ]
+    assert s.interest_due == eur("28.48")
+    # by post it is assumed to arrive 4 days later, unless its receipt is recorded
+    posted = statement(
+        pf, "C1", DE_AS_OF, interest=regime, history=[_mahnung(date(2025, 2, 7), channel="postal")]
+    )
+    assert posted.lines[0].accrues_after == date(2025, 2, 11)
+    received = statement(
+        pf,
+        "C1",
+        DE_AS_OF,
+        interest=regime,
+        history=[
+            _mahnung(date(2025, 2, 7), channel="postal"),
+            DeliveryConfirmed(date(2025, 2, 9), "C1", key="k1", channel="postal:einschreiben"),
+        ],
+    )
+    assert received.lines[0].accrues_after == date(2025, 2, 9)
+
+
+def test_german_consumer_rate_is_base_plus_5_not_9() -> None:
+    # § 288 Abs. 1 BGB: 1,000 EUR from 1 February to 30 June 2025 (150 days) at 7.27 % =
+    # 29.88 EUR (at the business rate of + 9 points it would be 46.32 EUR).
+    consumer_rate = compute(eur("1000.00"), DE_DUE, DE_AS_OF, GermanyBGB288(consumer=True))
+    business_rate = compute(eur("1000.00"), DE_DUE, DE_AS_OF, GermanyBGB288())
+    assert (consumer_rate.amount, business_rate.amount) == (eur("29.88"), eur("46.32"))
+
+
+def test_the_german_preset_charges_consumers_5_points_and_allocates_under_367() -> None:
+    pf = portfolio(
+        [consumer(), business()],
+        [
+            invoice("F1", "C1", DE_DUE, issued=date(2025, 1, 2)),
+            invoice("F2", "B1", DE_DUE, issued=date(2025, 1, 2)),
+        ],
+        [Payment("P1", "B1", date(2025, 3, 31), eur("500.00"))],
+    )
+    policy = mahnwesen()
+    person = statement_for(pf, policy, "C1", DE_AS_OF, [_mahnung(date(2025, 2, 7))])
+    assert person.interest_due == eur("28.48")
+    assert person.compensation_due == eur("0.00")  # § 288 Abs. 5: never from consumers
+    firm = statement_for(pf, policy, "B1", DE_AS_OF)
+    # § 367 Abs. 1 BGB: the 500 EUR of 31 March pay the EUR 40 Pauschale, then the interest
+    # accrued to 31 March (59 days at 11.27 %: 1000 × 11.27 × 59 / 36500 = 18.22), then
+    # 441.78 EUR of principal.
+    (line,) = firm.lines
+    assert (line.compensation_paid, line.interest_paid) == (eur("40.00"), eur("18.22"))
+    assert line.principal_open == eur("558.22")

@@ -199,6 +199,12 @@ class Regime:
                 if start < day <= end:
                     yield day
 
+    @property
+    def needs_default(self) -> bool:
+        """Whether interest runs only once the debtor is put in default (see
+        `GermanyBGB288`), rather than from the day after the due date."""
+        return False
+
     def supply_lines(self, periods: Iterable[str]) -> str:
         """The ``dunning.toml`` lines that supply ``periods``, each with what to look up (the
         rate itself is left for a person to fill in from the publication).

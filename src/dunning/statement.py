@@ -21,7 +21,7 @@ Conventions:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 import attrs
 from dateutil.relativedelta import relativedelta
@@ -31,7 +31,9 @@ from .case import sort_events
 from .compensation import fixed_compensation
 from .errors import PolicyError
 from .events import (
+    ActionPlanned,
     CreditNoteRegistered,
+    DeliveryConfirmed,
     DisputeOpened,
     DisputeResolved,
     Event,
@@ -72,7 +74,7 @@ class StatementLine:
     interest_time_barred: Money | None = None
     """Interest accrued more than the regime's limitation period before ``as_of`` (art. 2948
     n. 4 c.c.: five years), not claimed; None when the regime does not say."""
-    interest_from: date | None = None
+    accrues_after: date | None = None
     """The day before interest starts to run: the due date, or the start of default where the
     regime needs one (a German consumer's *Verzug*); None while it has not started."""
 
@@ -219,6 +221,40 @@ def statement_for(
     )
 
 
+#: § 286 Abs. 3 BGB: default 30 days after the due date (and receipt of the invoice).
+DEFAULT_AFTER_DAYS = 30
+#: Days a letter by post is assumed to take to arrive (as `dunning.engine.simulate` assumes
+#: for a raccomandata): a later start of default claims less, never more.
+_POST_DAYS = 4
+
+
+def _default_dates(events: Iterable[Event], as_of: date) -> dict[str, date]:
+    """When each item (by key, and by invoice id for actions that name invoices) was first put
+    in default by a dunning letter after its due date: the day the letter reached the debtor
+    (its `DeliveryConfirmed`, else the day it was sent for e-mail, PEC and SMS, and 4 days
+    later by post)."""
+    confirmed: dict[str, date] = {}
+    letters: list[ActionPlanned] = []
+    for event in events:
+        if event.date > as_of:
+            continue
+        if isinstance(event, DeliveryConfirmed):
+            confirmed.setdefault(event.key, event.date)
+        elif isinstance(event, ActionPlanned) and event.kind in ("reminder", "formal_notice"):
+            letters.append(event)
+    found: dict[str, date] = {}
+    for letter in letters:
+        by_post = letter.channel.startswith("postal")
+        received = confirmed.get(
+            letter.key, letter.date + timedelta(days=_POST_DAYS if by_post else 0)
+        )
+        if received > as_of:
+            continue
+        for key in letter.items:
+            found[key] = min(found.get(key, received), received)
+    return found
+
+
 class _Line:
     """Mutable working copy of an item while payments are replayed."""
 
@@ -276,12 +312,31 @@ def statement(
     lines: dict[str, _Line] = {}
     paid = credited = on_account = zero
     events = portfolio.events_of(debtor_id) + [e for e in history if e.debtor_id == debtor_id]
+    notified = {
+        e.invoice.id
+        for e in events
+        if isinstance(e, InvoiceRegistered) and getattr(e.invoice, "default_notice", False)
+    }
+
+    defaults = _default_dates(events, as_of) if regime is not None and regime.needs_default else {}
+
+    def start_of(line: _Line) -> date | None:
+        """The day before interest starts: the due date, or the start of default."""
+        if regime is None:
+            return None
+        if not regime.needs_default:
+            return line.due_date
+        days = [d for d in (defaults.get(line.key), defaults.get(line.invoice_id)) if d]
+        if line.invoice_id in notified:
+            days.append(line.due_date + timedelta(days=DEFAULT_AFTER_DAYS))
+        return max(min(days), line.due_date) if days else None
 
     def accrued(line: _Line, until: date) -> Money:
-        if regime is None:
+        start = start_of(line)
+        if regime is None or start is None:
             return zero
-        known = coverage(regime, line.due_date, until).known_until
-        return compute(line.amount, line.due_date, known, regime, payments=line.reductions).amount
+        known = coverage(regime, start, until).known_until
+        return compute(line.amount, start, known, regime, payments=line.reductions).amount
 
     def compensation_for(line: _Line, on: date) -> None:
         if not fixed_compensation_due or regime is None or on <= line.due_date:
@@ -357,16 +412,17 @@ def statement(
         settled = line.reductions[-1][0] if line.reductions and not line.open.is_positive else as_of
         compensation_for(line, settled)
         result, cover, barred = None, None, None
-        if regime is not None:
-            cover = coverage(regime, line.due_date, as_of)
+        start = start_of(line)
+        if regime is not None and start is not None:
+            cover = coverage(regime, start, as_of)
             result = compute(
-                line.amount, line.due_date, cover.known_until, regime, payments=line.reductions
+                line.amount, start, cover.known_until, regime, payments=line.reductions
             )
             years = regime.interest_limitation_years
             if years is not None:
                 cutoff = min(as_of - relativedelta(years=years), cover.known_until)
                 barred = compute(
-                    line.amount, line.due_date, cutoff, regime, payments=line.reductions
+                    line.amount, start, cutoff, regime, payments=line.reductions
                 ).amount
         result_lines.append(
             StatementLine(
@@ -386,7 +442,7 @@ def statement(
                 interest_until=cover.known_until if cover is not None else None,
                 missing_rates=cover.missing if cover is not None else (),
                 interest_time_barred=barred,
-                interest_from=line.due_date if regime is not None else None,
+                accrues_after=start,
             )
         )
     return Statement(
