@@ -23,8 +23,8 @@ Variants:
 
 - **Consumers** get no phone-call step, a longer grace (7 business days), reminders by e-mail,
   SMS or post, and the formal notice by raccomandata A/R unless they gave a PEC address
-  (consumers rarely have one). Statutory interest for them is the legal rate of art. 1284 c.c.,
-  not D.Lgs. 231/2002 (interest arrives in a later release).
+  (consumers rarely have one). Statutory interest for them is the legal rate of art. 1284 c.c.
+  (``interest="it-legal"``), not D.Lgs. 231/2002, and never the EUR 40.
 - **Public administrations** are written to only by PEC (every office has one, listed in
   IndicePA), with a longer grace (10 business days: payments go through SIOPE+), no SMS and
   no call; after the formal notice the file goes to a lawyer (an injunction, "decreto
