@@ -170,6 +170,8 @@ def test_explain_without_the_2026_h2_rate_stops_the_interest_and_prints_the_toml
     # 2026/0029, 1,195.60 EUR due 2026-03-12: 110 days at 10.15 % to 30 June (36.57) and 150
     # days at 2.15 + 8 = 10.15 % to 27 November (1195.60 × 10.15 × 150 / 36500 = 49.87)
     assert re.search(r"2026/0029 .* interest +86\.44 EUR", statement)
+    # each line's interest period by period, as a person checking it wants it
+    assert "2026-03-13 – 2026-11-27  260 d   10.15 %  on   1,195.60 EUR     86.44 EUR" in statement
     assert "total due 2,250.48 EUR" in statement
 
 
@@ -202,6 +204,13 @@ def test_rates_lists_sources_and_what_is_missing(folder: Path) -> None:
     assert code == 0
     assert "2026-H2        2.15   10.15  GU n. 160 of 13/07/2026 [dunning.toml]" in text
     assert "nothing missing up to 2026-11-29" in text
+    # a supplied row that contradicts a published one is shown with the published figure
+    config.write_text(config.read_text() + '"2026-H1" = "2.50"\n')
+    code, text = run("rates", str(folder), "--regime", "it-231", "--as-of", "2026-11-29")
+    assert (
+        "2026-H1        2.50   10.50  dunning.toml, instead of the published 2.15 "
+        "(GU n. 15 of 20/01/2026)" in text
+    )
     code, every = run("rates", "--as-of", "2026-11-29")
     assert code == 0
     assert [line.split(":")[0] for line in every.splitlines() if line[:1].isalpha()] == [

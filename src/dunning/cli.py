@@ -29,6 +29,7 @@ from .proposal import Alert, Proposal, Waiting
 from .rates import (
     SERIES,
     RateSet,
+    builtin_rates,
     installed_rates,
     iter_rows,
     lookup,
@@ -326,7 +327,8 @@ def _explain(args: argparse.Namespace, out: TextIO) -> int:
     except PolicyError as exc:
         print(f"  not available: {exc}", file=out)
         return 0
-    print("\n".join("  " + line for line in account.text().splitlines()[1:]), file=out)
+    text = account.text(periods=True)
+    print("\n".join("  " + line for line in text.splitlines()[1:]), file=out)
     if account.missing_rates:
         # a rate nobody has published yet is said, never guessed: say how to supply it
         chosen = policy.policy_for(data.portfolio.case(args.debtor_id, as_of, history), as_of)
@@ -376,7 +378,10 @@ def rates_report(regime: Regime, layers: Sequence[RateSet], as_of: date) -> str:
     lines.append(f"  {'period':<8}  {'reference':>9}  {'rate':>6}  source")
     for row in rows:
         rate = full.rate_on(period_start(row.period))
-        origin = "" if row.origin == "built-in" else f" [{row.origin}]"
+        origin = "" if row.origin in ("built-in", row.source) else f" [{row.origin}]"
+        published = lookup([builtin_rates()], names, row.period)
+        if row.origin != "built-in" and published and published.value != row.value:
+            origin += f", instead of the published {published.value} ({published.source})"
         flag = " (verify)" if row.verify else ""
         lines.append(
             f"  {row.period:<8}  {row.value!s:>9}  {rate!s:>6}  {row.source}{flag}{origin}"

@@ -163,8 +163,10 @@ class Statement:
         """Principal, interest and compensation still due, less money held on account."""
         return self.principal_due + self.interest_due + self.compensation_due - self.on_account
 
-    def text(self) -> str:
-        """A plain-text statement, one line per open item."""
+    def text(self, periods: bool = False) -> str:
+        """A plain-text statement, one line per open item; with ``periods`` each item's
+        interest follows line by line (from, to, days, rate, principal, amount), as a person
+        checking the figures wants them."""
         rows = [
             f"Statement of account of {self.debtor.name} ({self.debtor.id}) as of {self.as_of}"
             + (f", interest {self.regime}" if self.regime else "")
@@ -176,6 +178,17 @@ class Statement:
                 f"  interest {line.interest_due!s:>12}  compensation {line.compensation_due!s:>10}"
                 + flag
             )
+            if periods and line.interest is not None:
+                rows.extend(
+                    f"      {p.start} – {p.end} {p.days:>4} d  {p.rate:>6} %  "
+                    f"on {p.principal!s:>14}  {p.amount!s:>12}"
+                    for p in line.interest.periods
+                )
+                if line.interest_paid.is_positive:
+                    rows.append(f"      less interest already paid: {line.interest_paid}")
+                barred = line.interest_time_barred
+                if barred is not None and barred.is_positive:
+                    rows.append(f"      less interest older than 5 years, not claimed: {barred}")
         rows.append(
             f"  principal {self.principal_due}, interest {self.interest_due}, "
             f"compensation {self.compensation_due}, on account {self.on_account}: "
