@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import attrs
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from dunning import Invoice, OpenItem, PolicyError, Portfolio
@@ -405,6 +405,21 @@ def test_no_interruption_without_proof(history: tuple[Event, ...]) -> None:
     assert (s.interruptions, s.runs_out) == ((), date(2036, 3, 31))
 
 
+def test_a_notice_after_the_claim_ran_out_revives_nothing() -> None:
+    # A shop sale of 2026-03-31: one year (art. 2955 n. 5, art. 2957 c.c.), to 2027-03-31
+    # included (art. 2963 co. 2: the period ends with the last instant of its last day).
+    p = portfolio([business("B1")], [sale(KEY, DUE)])
+    on = date(2027, 5, 3)
+    in_time = (notice(date(2027, 3, 25)), confirmed(date(2027, 3, 31)))
+    s = status(p, in_time, as_of=on, rules=RETAIL)
+    assert (s.interruptions, s.runs_out) == ((date(2027, 3, 31),), date(2028, 3, 31))
+    # Delivered a day later, the demand finds the right already extinguished (art. 2934):
+    # there is nothing to interrupt, so no new period starts (art. 2945).
+    too_late = (notice(date(2027, 3, 25)), confirmed(date(2027, 4, 1)))
+    s = status(p, too_late, as_of=on, rules=RETAIL)
+    assert (s.interruptions, s.runs_out, s.expired) == ((), date(2027, 3, 31), True)
+
+
 def test_confirmation_after_as_of_is_ignored() -> None:
     history = (notice(date(2027, 1, 10)), confirmed(date(2027, 1, 20)))
     assert status(one_invoice(), history, as_of=date(2027, 1, 15)).interruptions == ()
@@ -774,10 +789,15 @@ def test_without_proof_nothing_interrupts(history: list[Event]) -> None:
         assert s.runs_out == s.period.runs_out(s.starts)
 
 
-@given(histories(), st.integers(0, 3000), st.sampled_from(("pec", "postal:raccomandata_ar")))
-def test_a_proven_formal_notice_always_counts(history: list[Event], gap: int, proof: str) -> None:
+@given(histories(), st.integers(0, 5000), st.sampled_from(("pec", "postal:raccomandata_ar")))
+@example([], 3653, "pec")  # delivered on 2036-03-31, the last day of 2026/0001's period
+@example([], 3654, "pec")  # a day too late for 2026/0001, in time for 2026/0002
+def test_a_proven_formal_notice_counts_until_the_claim_runs_out(
+    history: list[Event], gap: int, proof: str
+) -> None:
     """Whatever came before, a new formal notice proven delivered on ``day`` makes every item
-    it names run out no earlier than ``day`` + its period."""
+    it names run out no earlier than ``day`` + its period, if it reached the debtor by the
+    last day of the period; after that it changes nothing (art. 2934, 2945 c.c.)."""
     day = max([START, DUE, *(e.date for e in history)]) + timedelta(days=gap)
     before = _runs_out(history)
     added = [
@@ -787,7 +807,10 @@ def test_a_proven_formal_notice_always_counts(history: list[Event], gap: int, pr
     ]
     after = _runs_out(added)
     for item in ITEMS:
-        assert after[item] == max(before[item], ITALY["ordinary"].runs_out(day))
+        if day <= before[item]:
+            assert after[item] == max(before[item], ITALY["ordinary"].runs_out(day))
+        else:
+            assert after[item] == before[item]
 
 
 @pytest.mark.parametrize(

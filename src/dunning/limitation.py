@@ -17,7 +17,8 @@ Italian law (codice civile, libro VI, titolo V; L. 205/2017):
   the last day of the month (art. 2963 co. 2, 4 and 5 c.c.);
 - any written demand that puts the debtor in default (messa in mora, art. 1219) interrupts
   limitation (art. 2943 co. 4) once it reaches the debtor, and a new period of the same length
-  starts from that day (art. 2945 co. 1).
+  starts from that day (art. 2945 co. 1); one that reaches the debtor after the period ran out
+  finds nothing to interrupt (art. 2934).
 
 `limitation_status` folds a `Case`'s events into one `ItemLimitation` per open item. Only a
 formal notice **proven delivered** counts as an interruption: an `ActionPlanned` event of kind
@@ -400,15 +401,22 @@ def _status(
     item: ItemState, period: LimitationPeriod, days: Iterable[date], as_of: date
 ) -> ItemLimitation:
     counted_from, starts = period.counted_from(item)
-    # A demand before the period starts interrupts nothing (art. 2935: nothing runs yet).
-    interruptions = tuple(sorted({d for d in days if d >= starts}))
-    runs_out = period.runs_out(interruptions[-1] if interruptions else starts)
+    runs_out = period.runs_out(starts)
+    interruptions: list[date] = []
+    # A demand before the period starts interrupts nothing (art. 2935: nothing runs yet), nor
+    # does one that arrives after the period ran out: the right is already extinguished (art.
+    # 2934), and the new period of art. 2945 follows only an interruption. The last day
+    # itself still counts (art. 2963 co. 2: the period ends with its last instant).
+    for day in sorted(set(days)):
+        if starts <= day <= runs_out:
+            interruptions.append(day)
+            runs_out = period.runs_out(day)
     return ItemLimitation(
         key=item.key,
         period=period,
         starts=starts,
         runs_out=runs_out,
-        interruptions=interruptions,
+        interruptions=tuple(interruptions),
         days_left=(runs_out - as_of).days,
         counted_from=counted_from,
     )
