@@ -58,9 +58,15 @@ def consumer(id: str = "C1", **kw: object) -> Debtor:
 
 
 def invoice(
-    id: str, debtor: str, due: date, amount: str = "1000.00", issued: date | None = None
+    id: str,
+    debtor: str,
+    due: date,
+    amount: str = "1000.00",
+    issued: date | None = None,
+    performed_on: date | None = None,
 ) -> Invoice:
-    return Invoice.single(id, debtor, issued or date(due.year, 1, 2), due, eur(amount))
+    issue = issued or date(due.year, 1, 2)
+    return Invoice.single(id, debtor, issue, due, eur(amount), performed_on=performed_on)
 
 
 def portfolio(

@@ -66,6 +66,32 @@ def test_an_invoice_due_before_it_was_issued_is_refused() -> None:
     assert Invoice.single("F3", "D1", date(2026, 3, 2), date(2026, 3, 2), Money("1", "EUR"))
 
 
+def test_performed_on_is_a_date_not_after_the_issue_date() -> None:
+    def fee(performed_on: object) -> Invoice:
+        return Invoice.single(
+            "P7",
+            "D1",
+            date(2026, 3, 31),
+            date(2026, 4, 30),
+            Money("900", "EUR"),
+            performed_on=performed_on,
+        )
+
+    with pytest.raises(DataError) as caught:
+        fee(date(2026, 4, 1))  # the work is done before it is invoiced
+    assert (caught.value.record, caught.value.field) == ("invoice P7", "performed_on")
+    assert "2026-04-01 is after the issue date 2026-03-31" in caught.value.message
+    assert "advance invoice leave it empty" in caught.value.message
+    with pytest.raises(DataError) as caught:
+        fee("2026-01-15")
+    assert (caught.value.record, caught.value.field) == ("invoice P7", "performed_on")
+    assert "must be a datetime.date" in caught.value.message
+    # on the day of issue (a shop sale) or before it (work completed, then invoiced) is fine
+    assert fee(date(2026, 3, 31)).performed_on == date(2026, 3, 31)
+    assert fee(date(2026, 1, 15)).performed_on == date(2026, 1, 15)
+    assert fee(None).performed_on is None
+
+
 def test_the_strategies_creditor_is_valid() -> None:
     assert CREDITOR.iban is not None
 

@@ -395,7 +395,7 @@ def test_deadlines_follow_the_debtors_own_holidays() -> None:
 def test_limitation_alerts_and_the_hurry_before_it() -> None:
     from dunning import LimitationRules, before_limitation
 
-    # a retail sale to a consumer: 1 year (art. 2955 n. 5 c.c.)
+    # a retail sale to a consumer: 1 year (art. 2955 n. 5 c.c.) from the delivery (art. 2957)
     rules = LimitationRules(by_tag={"negozio": "retail_consumer"})
     policy = Policy(
         Step("first", "reminder", via=email).at(after_due(1))
@@ -408,7 +408,9 @@ def test_limitation_alerts_and_the_hurry_before_it() -> None:
         limitation=rules,
         limitation_horizon_days=90,
     )
-    pf = portfolio([consumer(tags={"negozio"})], [invoice("F1", "C1", date(2026, 1, 15))])
+    sold = date(2026, 1, 15)  # delivered, invoiced and due on the same day
+    sale = invoice("F1", "C1", sold, issued=sold, performed_on=sold)
+    pf = portfolio([consumer(tags={"negozio"})], [sale])
     t = simulate(pf, policy, date(2026, 1, 1), date(2026, 12, 31))
     assert [(a.step, a.date.isoformat()) for a in t] == [
         ("first", "2026-01-16"),

@@ -195,6 +195,67 @@ def test_instalments_are_grouped_in_row_order(tmp_path: Path) -> None:
     assert f2.documents == ()
 
 
+def test_performed_on_is_read_and_carried_to_the_case(tmp_path: Path) -> None:
+    invoices = (
+        "invoice_id,debtor_id,issue_date,due_date,amount,performed_on\n"
+        "F1,D1,2026-03-31,2026-04-30,600.00,2026-01-15\n"
+        "F1,D1,2026-03-31,2026-05-31,400.00,2026-01-15\n"
+        "F2,D2,2026-01-12,2026-01-12,80.50,\n"
+    )
+    portfolio = read_folder(folder(tmp_path, invoices_csv=invoices)).portfolio
+    f1, f2 = portfolio.invoices
+    assert (f1.performed_on, f2.performed_on) == (date(2026, 1, 15), None)
+    items = portfolio.case("D1", date(2026, 6, 1)).open_items
+    assert [(i.key, i.performed_on) for i in items] == [
+        ("F1#1", date(2026, 1, 15)),
+        ("F1#2", date(2026, 1, 15)),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("cell", "field", "hint"),
+    [
+        ("15/01/2026", "performed_on", "write 2026-01-15"),
+        ("2026-02-30", "performed_on", "'2026-02-30' is not a valid date"),
+        ("2026-04-01", "performed_on", "2026-04-01 is after the issue date 2026-03-31"),
+    ],
+)
+def test_a_bad_performed_on(tmp_path: Path, cell: str, field: str, hint: str) -> None:
+    invoices = (
+        "invoice_id,debtor_id,issue_date,due_date,amount,performed_on\n"
+        f"F1,D1,2026-03-31,2026-04-30,600.00,{cell}\n"
+    )
+    error = only(folder(tmp_path, invoices_csv=invoices))
+    assert (error.source, error.line, error.record, error.field) == (
+        "invoices.csv",
+        2,
+        "invoice F1",
+        field,
+    )
+    assert hint in error.message
+
+
+def test_instalment_rows_must_agree_on_performed_on(tmp_path: Path) -> None:
+    invoices = (
+        "invoice_id,debtor_id,issue_date,due_date,amount,performed_on\n"
+        "F1,D1,2026-03-31,2026-04-30,600.00,2026-01-15\n"
+        "F1,D1,2026-03-31,2026-05-31,400.00,\n"
+    )
+    error = only(folder(tmp_path, invoices_csv=invoices))
+    assert (error.line, error.field) == (3, "performed_on")
+    assert "(empty) here, 2026-01-15 on line 2" in error.message
+
+
+def test_a_credit_note_has_no_performed_on(tmp_path: Path) -> None:
+    invoices = (
+        "invoice_id,debtor_id,issue_date,due_date,amount,kind,applies_to,performed_on\n"
+        "F1,D1,2026-03-31,2026-04-30,600.00,,,\n"
+        "NC1,D1,2026-04-10,,100.00,credit_note,F1,2026-04-01\n"
+    )
+    error = only(folder(tmp_path, invoices_csv=invoices))
+    assert (error.line, error.record, error.field) == (3, "credit note NC1", "performed_on")
+
+
 def test_amounts_are_exact_decimals(tmp_path: Path) -> None:
     invoices = INVOICES.replace("100.00", "0.10").replace("80.50", "1234567.89")
     portfolio = read_folder(folder(tmp_path, invoices_csv=invoices)).portfolio

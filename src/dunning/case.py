@@ -82,6 +82,9 @@ class ItemState:
     """The day the last dispute on the item was resolved, if it was."""
     documents: frozenset[str] = frozenset()
     """The kinds of supporting documents recorded for the item's invoice."""
+    performed_on: date | None = None
+    """The invoice's `Invoice.performed_on`: the work completed, the goods delivered or the
+    supply billed ended (the short limitation periods run from it)."""
 
     @property
     def is_open(self) -> bool:
@@ -501,6 +504,7 @@ class _Fold:
                 due_date=open_item.due_date,
                 amount=open_item.amount,
                 open=open_item.amount,
+                performed_on=inv.performed_on,
             )
             self.items[key] = _Item(inv, state)
             self.invoiced = self.invoiced + open_item.amount

@@ -251,6 +251,13 @@ class Invoice:
 
     Items are numbered from 1 in order; an item's key (`Invoice.item_key`) is the invoice id,
     followed by ``#n`` when there are several.
+
+    ``performed_on`` is the day the performance the invoice bills was completed: the work
+    finished (a professional's fees), the goods delivered (a sale), the end of the period of
+    supply billed (an electricity, gas or water bill). The short limitation periods run from it
+    rather than from the invoice (art. 2957 c.c.; see `dunning.limitation`). It is optional and
+    cannot be after the issue date: leave it empty for an advance invoice, and the issue date
+    stands in.
     """
 
     id: str
@@ -260,12 +267,24 @@ class Invoice:
     number: str | None = None
     documents: tuple[Document, ...] = attrs.field(default=(), converter=_documents)
     disputes: tuple[Dispute, ...] = attrs.field(default=(), converter=_disputes)
+    performed_on: date | None = None
 
     def __attrs_post_init__(self) -> None:
         _require_text("invoice", "id", self.id)
         rec = f"invoice {self.id}"
         _require_text(rec, "debtor_id", self.debtor_id)
         _require_date(rec, "issue_date", self.issue_date)
+        if self.performed_on is not None:
+            _require_date(rec, "performed_on", self.performed_on)
+            if self.performed_on > self.issue_date:
+                raise _fail(
+                    rec,
+                    "performed_on",
+                    f"{self.performed_on} is after the issue date {self.issue_date}: it is the "
+                    "day the work invoiced was completed, the goods delivered or the supply "
+                    "billed ended, which the invoice follows (for an advance invoice leave it "
+                    "empty: the issue date stands in)",
+                )
         if not self.items:
             raise _fail(rec, "items", "an invoice needs at least one open item")
         currencies = {item.amount.currency for item in self.items}

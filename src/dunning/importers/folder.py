@@ -7,7 +7,7 @@ in Italy, with a header row; an empty cell means "not given")::
     debtors.csv     id,name,kind,vat_number,tax_code,email,pec,phone,address,postcode,city,
                     province,country,locale,timezone,contact_person,opt_out,tags,block,policy
     invoices.csv    invoice_id,debtor_id,number,issue_date,due_date,amount,currency,kind,
-                    applies_to,documents
+                    applies_to,documents,performed_on
     payments.csv    payment_id,debtor_id,date,amount,currency,reference
     events.csv      date,debtor_id,event,kind,invoice_id,until,due_date,amount,currency,
                     channel,reference,sha256,note                              (optional)
@@ -105,7 +105,8 @@ COLUMNS: Mapping[str, tuple[str, ...]] = {
         "country,locale,timezone,contact_person,opt_out,tags,block,policy"
     ),
     INVOICES: _header(
-        "invoice_id,debtor_id,number,issue_date,due_date,amount,currency,kind,applies_to,documents"
+        "invoice_id,debtor_id,number,issue_date,due_date,amount,currency,kind,applies_to,documents,"
+        "performed_on"
     ),
     PAYMENTS: _header("payment_id,debtor_id,date,amount,currency,reference"),
     EVENTS: _header(
@@ -684,10 +685,11 @@ class _Line:
     amount: Money | None
     currency: str
     documents: tuple[Document, ...]
+    performed_on: date | None
 
 
 #: The columns the instalment rows of one invoice must agree on.
-_AGREE = ("debtor_id", "issue_date", "number", "currency")
+_AGREE = ("debtor_id", "issue_date", "number", "currency", "performed_on")
 
 
 def _documents(row: _Row) -> tuple[Document, ...]:
@@ -727,6 +729,7 @@ def _invoices(rows: list[_Row], known: _Known) -> list[CreditNote]:
             amount=row.money("amount", currency),
             currency=currency,
             documents=_documents(row),
+            performed_on=row.date("performed_on", required=False),
         )
         if invoice_id is not None:
             groups.setdefault(invoice_id, []).append(line)
@@ -777,6 +780,7 @@ def _invoice(invoice_id: str, lines: list[_Line], known: _Known) -> None:
             items,
             number=first.number,
             documents=documents,
+            performed_on=first.performed_on,
         )
     if invoice is not None and first.row.ok:
         known.invoices[invoice_id] = invoice
@@ -795,7 +799,7 @@ def _credit_notes(rows: list[_Row], known: _Known) -> list[CreditNote]:
         note_id = row.get("invoice_id")
         if note_id in known.invoices or note_id in known.bad_invoices or note_id in seen:
             row.fail("invoice_id", f"the id {note_id!r} is already used in {INVOICES}")
-        row.unused(["number", "due_date", "documents"], "on a credit note")
+        row.unused(["number", "due_date", "documents", "performed_on"], "on a credit note")
         debtor_id = known.debtor(row)
         when = row.date("issue_date")
         currency = row.currency()

@@ -31,9 +31,12 @@ Variants:
   ingiuntivo"), not to a collection agency.
 
 Limitation (prescrizione, art. 2946 ff. c.c.) is tracked with ``limitation`` (the Italian
-periods by default): the proposal warns about items within ``limitation_horizon_days`` of
-their limitation date, and their next step comes at once, so that the formal notice — whose
-proven delivery interrupts limitation — goes out in time.
+periods; by default every item is ``ordinary``, 10 years from its due date): the proposal
+warns about items within ``limitation_horizon_days`` of their limitation date, and their next
+step comes at once, so that the formal notice — whose proven delivery interrupts limitation —
+goes out in time. Pass ``LimitationRules`` naming professional fees, retail sales to consumers
+and utility bills, whose shorter periods run from the invoice's ``performed_on`` (art. 2957
+c.c.; see `dunning.limitation`).
 
 The debtor escalates as a whole: its arrears climb one ladder per episode (see
 `dunning.case.Episode`); the call is passed over for a business without a phone; the formal
