@@ -37,8 +37,8 @@ from dunning import (
     simulate,
 )
 from dunning.policies import italy
-from dunning.testing import check_simulation
-from helpers import business, consumer, eur, invoice, portfolio
+from dunning.testing import check_run, check_simulation
+from helpers import TINY, business, consumer, eur, invoice, portfolio
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "tipografia"
 ITALY = italy.stragiudiziale()
@@ -484,3 +484,25 @@ def test_a_custom_policy_also_honours_plans() -> None:
     agreed = PlanAgreed(date(2026, 4, 2), "B1", instalments=[(date(2026, 5, 4), eur("1000.00"))])
     pf = portfolio([business()], [invoice("F1", "B1", DUE)], events=[agreed])
     assert [a.step for a in simulate(pf, mine, START, date(2026, 5, 8))] == ["r1"]
+
+
+def test_an_action_planned_after_a_dispute_resolved_the_same_day_opens_the_new_episode() -> None:
+    # Found by the CaseMachine: a reminder, a dispute of the whole invoice (the episode closes),
+    # the dispute resolved later the same day and a run after that. The run plans the first
+    # step of a new episode; the fold used to put that action back into the closed episode
+    # (as for an action planned before a payment that closed it), so the case showed the first
+    # reminder twice in episode 1.
+    pf = portfolio([business()], [invoice("F1", "B1", date(2026, 1, 5), "1.01")])
+    first = plan(pf, TINY, date(2026, 1, 8))
+    history = list(first.events())
+    day = date(2026, 1, 18)
+    history.append(DisputeOpened(day, "B1", "F1", frozenset(), "not delivered"))
+    assert plan(pf, TINY, day, history).actions == ()
+    history.append(DisputeResolved(day, "B1", "F1"))
+    again = plan(pf, TINY, day, history)
+    check_run(pf, TINY, day, history, again)  # invariants 4, 9... hold
+    after = pf.case("B1", day, [*history, *again.events()])
+    assert [(e.number, [c.step for c in e.contacts]) for e in after.episodes] == [
+        (1, ["first"]),
+        (2, [a.step for a in again]),
+    ]

@@ -475,12 +475,16 @@ class _Fold:
         levels = [c.level for c in contacts if self.reset_on is None or c.date >= self.reset_on]
         return max(levels, default=self.current.level if self.reset_on else 0)
 
+    def overdue_undisputed(self, on: date) -> bool:
+        """Whether anything undisputed is outstanding and past its due date on ``on``."""
+        return any(i.outstanding and not i.disputed and i.state.due_date < on for i in self.mine())
+
     def maybe_close(self, on: date) -> None:
         """Close the current episode when nothing is overdue any more on ``on``."""
         if not self.current.contacts and self.current.handed_over is None:
             return
         # a disputed item is dealt with apart: it does not keep the episode open
-        if any(i.outstanding and not i.disputed and i.state.due_date < on for i in self.mine()):
+        if self.overdue_undisputed(on):
             return
         self.episodes.append(attrs.evolve(self.current, closed=on))
         self.current = Episode(len(self.episodes) + 1)
@@ -563,9 +567,16 @@ class _Fold:
         if event.kind == "notice":
             return
         reopened = False
-        if not self.current.contacts and self.episodes and self.episodes[-1].closed == event.date:
+        if (
+            not self.current.contacts
+            and self.episodes
+            and self.episodes[-1].closed == event.date
+            and not self.overdue_undisputed(event.date)
+        ):
             # planned on the day a payment closed the episode, before the payment was known:
-            # the action belongs to that episode, which closes again below
+            # the action belongs to that episode, which closes again below. (When something
+            # is overdue again, say a dispute resolved later that day, the action was planned
+            # knowing it: it opens the new episode.)
             self.current = attrs.evolve(self.episodes.pop(), closed=None)
             reopened = True
         contacts = (*self.current.contacts, contact)
