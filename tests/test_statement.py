@@ -228,6 +228,24 @@ def test_german_consumer_interest_runs_from_the_receipt_of_the_mahnung() -> None
     assert received.lines[0].accrues_after == date(2025, 2, 9)
 
 
+def test_german_consumer_warned_on_the_invoice_is_in_default_30_days_after_due() -> None:
+    # § 286 Abs. 3 S. 1 BGB: 30 days after the due date and receipt of the invoice, if the
+    # invoice pointed this out to the consumer. Due 31/01/2025 → in default on 02/03/2025,
+    # interest from 03/03 to 30/06/2025: 120 days: 1000 × 7.27 × 120 / 36500 = 23.9013… → 23.90
+    pf = portfolio([consumer()], [invoice("F1", "C1", DE_DUE, issued=date(2025, 1, 2))])
+    warned = GermanyBGB288(consumer=True, invoices_warn_of_default=True)
+    s = statement(pf, "C1", DE_AS_OF, interest=warned)
+    assert s.lines[0].accrues_after == date(2025, 3, 2)
+    assert s.interest_due == eur("23.90")
+    # an earlier Mahnung still comes first (7 February: 28.48)
+    early = statement(pf, "C1", DE_AS_OF, interest=warned, history=[_mahnung(date(2025, 2, 7))])
+    assert early.interest_due == eur("28.48")
+    # the preset passes the option to its consumer policy only
+    regimes = {p.name: p.regime for p in mahnwesen(invoices_warn_of_default=True).all_policies}
+    assert regimes["de.consumer"] == warned
+    assert regimes["de.business"] == GermanyBGB288()
+
+
 def test_german_consumer_rate_is_base_plus_5_not_9() -> None:
     # § 288 Abs. 1 BGB: 1,000 EUR from 1 February to 30 June 2025 (150 days) at 7.27 % =
     # 29.88 EUR (at the business rate of + 9 points it would be 46.32 EUR).

@@ -205,6 +205,12 @@ class Regime:
         `GermanyBGB288`), rather than from the day after the due date."""
         return False
 
+    @property
+    def default_after_days(self) -> int | None:
+        """Where `needs_default`: after how many days from the due date the debtor is in
+        default without a reminder, if ever."""
+        return None
+
     def supply_lines(self, periods: Iterable[str]) -> str:
         """The ``dunning.toml`` lines that supply ``periods``, each with what to look up (the
         rate itself is left for a person to fill in from the publication).
@@ -410,9 +416,11 @@ class GermanyBGB288(Regime):
       Art. 229 § 34 EGBGB).
     - With a consumer (§ 288 Abs. 1, ``consumer=True``): base rate + 5 points, and only from
       *Verzug* (``needs_default``): the receipt of a Mahnung after the due date (§ 286
-      Abs. 1), or 30 days after the due date and receipt of an invoice that pointed this out
-      (§ 286 Abs. 3); a due date the creditor printed on the invoice is not a date "nach dem
-      Kalender" agreed with the consumer. `dunning.statement` works out that date.
+      Abs. 1), or 30 days after the due date and receipt of the invoice when the invoice
+      pointed this out (§ 286 Abs. 3; ``invoices_warn_of_default=True`` when the creditor's
+      invoices carry that sentence); a due date the creditor printed on the invoice is not a
+      date "nach dem Kalender" agreed with the consumer. `dunning.statement` works out the
+      date.
 
     The base rate is fixed by the Bundesbank on 1 January and 1 July and the interest follows
     it (a variable rate). Day count: actual/actual, i.e. 366 in leap years, the "taggenau"
@@ -434,6 +442,10 @@ class GermanyBGB288(Regime):
     fallback_rate: Decimal | None = attrs.field(
         default=None, converter=_optional_rate, kw_only=True
     )
+    invoices_warn_of_default: bool = attrs.field(default=False, kw_only=True)
+    """The creditor's invoices to consumers point out that the consumer is in default 30 days
+    after the due date and receipt (§ 286 Abs. 3 S. 1 Hs. 2 BGB): they then are, Mahnung or
+    not."""
 
     @property
     def margin(self) -> Decimal:
@@ -443,8 +455,13 @@ class GermanyBGB288(Regime):
 
     @property
     def needs_default(self) -> bool:
-        """Whether interest runs only from Verzug (consumers, § 286 Abs. 3 BGB)."""
+        """Whether interest runs only from Verzug (consumers, § 286 BGB)."""
         return self.consumer
+
+    @property
+    def default_after_days(self) -> int | None:
+        """30 days after the due date for a consumer whose invoice said so (§ 286 Abs. 3)."""
+        return 30 if self.consumer and self.invoices_warn_of_default else None
 
     def rate_on(self, day: date) -> Decimal:
         return self._published(day, self.reference_rates, self.fallback_rate) + self.margin

@@ -234,8 +234,6 @@ def statement_for(
     )
 
 
-#: § 286 Abs. 3 BGB: default 30 days after the due date (and receipt of the invoice).
-DEFAULT_AFTER_DAYS = 30
 #: Days a letter by post is assumed to take to arrive (as `dunning.engine.simulate` assumes
 #: for a raccomandata): a later start of default claims less, never more.
 _POST_DAYS = 4
@@ -325,11 +323,6 @@ def statement(
     lines: dict[str, _Line] = {}
     paid = credited = on_account = zero
     events = portfolio.events_of(debtor_id) + [e for e in history if e.debtor_id == debtor_id]
-    notified = {
-        e.invoice.id
-        for e in events
-        if isinstance(e, InvoiceRegistered) and getattr(e.invoice, "default_notice", False)
-    }
 
     defaults = _default_dates(events, as_of) if regime is not None and regime.needs_default else {}
 
@@ -340,8 +333,8 @@ def statement(
         if not regime.needs_default:
             return line.due_date
         days = [d for d in (defaults.get(line.key), defaults.get(line.invoice_id)) if d]
-        if line.invoice_id in notified:
-            days.append(line.due_date + timedelta(days=DEFAULT_AFTER_DAYS))
+        if regime.default_after_days is not None:
+            days.append(line.due_date + timedelta(days=regime.default_after_days))
         return max(min(days), line.due_date) if days else None
 
     def accrued(line: _Line, until: date) -> Money:

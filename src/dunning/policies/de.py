@@ -11,7 +11,8 @@ The law (Bürgerliches Gesetzbuch):
   (Abs. 2; + 8 for contracts concluded before 29/07/2014), + 5 points with consumers (Abs. 1):
   the business policies use `dunning.interest.GermanyBGB288` (``"de-288"``), the consumer
   policy ``GermanyBGB288(consumer=True)``, whose interest runs from *Verzug* only (the
-  receipt of the first Mahnung, or 30 days after the due date when the invoice said so).
+  receipt of the first Mahnung, or 30 days after the due date when the invoice said so:
+  ``invoices_warn_of_default=True``).
 - **Anrechnung** (§ 367 Abs. 1 BGB): a payment that does not cover everything pays the costs
   first, then the interest, then the principal (``allocation=legal_order()``).
 - **Pauschale** (§ 288 Abs. 5 BGB): EUR 40 per late invoice when the debtor is not a
@@ -76,11 +77,15 @@ def mahnwesen(
     limitation: LimitationRules | None = None,
     limitation_horizon_days: int = 180,
     interest_rates: RatesLike = None,
+    invoices_warn_of_default: bool = False,
 ) -> PolicyLike:
     """The German dunning sequence (see the module docstring).
 
     ``mahnungen`` (1–3) numbered Mahnungen come between the Zahlungserinnerung and the letzte
     Mahnung; amounts may be given as `Money` or as a decimal string in euro.
+    ``invoices_warn_of_default``: your invoices to consumers state that they are in default
+    30 days after the due date (§ 286 Abs. 3 BGB), so consumer interest runs from then at the
+    latest, Mahnung or not.
     ``interest_rates``: reference rates to use on top of the published tables, by regime key
     or series and period (``{"it-231": {"2026-H2": "2.15"}}``; see `dunning.rates`).
     """
@@ -154,7 +159,9 @@ def mahnwesen(
             limitation=limitation,
             limitation_horizon_days=limitation_horizon_days,
             # § 288 Abs. 2 (+ 9) for businesses, Abs. 1 (+ 5, from Verzug) for consumers
-            interest=GermanyBGB288(consumer=consumer),
+            interest=GermanyBGB288(
+                consumer=consumer, invoices_warn_of_default=consumer and invoices_warn_of_default
+            ),
             interest_rates=rates,
             fixed_compensation=not consumer,  # § 288 Abs. 5: not against consumers
             allocation=legal_order(),  # § 367 Abs. 1 BGB: costs, then interest, then principal
