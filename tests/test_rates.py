@@ -6,11 +6,14 @@ from __future__ import annotations
 import sys
 import textwrap
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import dunning
 from dunning import (
@@ -37,6 +40,7 @@ from dunning.rates import (
     builtin_rates,
     installed_rates,
     load_rates,
+    period_of,
     periods_between,
 )
 from dunning.statement import statement
@@ -340,3 +344,37 @@ def test_interest_older_than_five_years_is_shown_apart_and_not_claimed() -> None
     de = statement(old, "B1", date(2026, 6, 30), interest=GermanyBGB288())
     assert de.lines[0].interest_time_barred is None
     assert de.interest_due == de.lines[0].interest_accrued
+
+
+@given(
+    due=st.dates(date(2025, 1, 1), date(2026, 12, 31)),
+    days=st.integers(0, 400),
+    amount=st.decimals("0.01", "50000", places=2),
+    ecb=st.decimals("0", "6", places=2),
+)
+def test_a_statement_without_a_rate_is_the_full_one_cut_at_the_last_known_day(
+    due: date, days: int, amount: Decimal, ecb: Decimal
+) -> None:
+    """Never a guess: the statement without the 2026 H2 rate shows exactly the interest of the
+    full statement up to 30 June 2026, and never more than the full one, whatever the rate
+    published later turns out to be."""
+    as_of = due + timedelta(days=days)
+    pf = Portfolio(
+        Creditor("Tipografia Emiliana S.r.l."),
+        [DEBTOR],
+        [Invoice.single("F1", "B1", min(due, date(2026, 1, 1)), due, eur(str(amount)))],
+    )
+    partial = statement(pf, "B1", as_of, interest="it-231")
+    supplied = ItalyCommercial().with_rates(RateSet.of({"ecb": {"2026-H2": str(ecb)}}))
+    full = statement(pf, "B1", as_of, interest=supplied)
+    (cut,), (whole,) = partial.lines, full.lines
+    assert cut.interest_due <= whole.interest_due
+    known = max(date(2026, 6, 30), due)  # the last day whose rate the tables know, or due
+    if as_of <= known:
+        assert cut.missing_rates == ()
+        assert cut.interest_due == whole.interest_due
+    else:
+        assert cut.missing_rates[0] == period_of(known + timedelta(days=1), "semester")
+        assert cut.interest_until == known
+        expected = compute(eur(str(amount)), due, known, supplied)
+        assert cut.interest == attrs.evolve(expected, regime=cut.interest.regime)
