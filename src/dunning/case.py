@@ -479,6 +479,23 @@ class _Fold:
         """Whether anything undisputed is outstanding and past its due date on ``on``."""
         return any(i.outstanding and not i.disputed and i.state.due_date < on for i in self.mine())
 
+    def closed_today(self, on: date) -> bool:
+        """Whether the last episode closed on ``on`` and nothing has happened since."""
+        return (
+            not self.current.contacts
+            and self.current.handed_over is None
+            and bool(self.episodes)
+            and self.episodes[-1].closed == on
+        )
+
+    def maybe_reopen(self, on: date) -> None:
+        """Reopen the episode that closed on ``on`` when something undisputed is overdue again
+        the same day (a dispute resolved, an invoice registered late): events of one day are
+        folded in a fixed order, not the order they happened in, so an episode that closes
+        and is overdue again within one day never closed."""
+        if self.closed_today(on) and self.overdue_undisputed(on):
+            self.current = attrs.evolve(self.episodes.pop(), closed=None)
+
     def maybe_close(self, on: date) -> None:
         """Close the current episode when nothing is overdue any more on ``on``."""
         if not self.current.contacts and self.current.handed_over is None:
@@ -567,16 +584,9 @@ class _Fold:
         if event.kind == "notice":
             return
         reopened = False
-        if (
-            not self.current.contacts
-            and self.episodes
-            and self.episodes[-1].closed == event.date
-            and not self.overdue_undisputed(event.date)
-        ):
+        if self.closed_today(event.date):
             # planned on the day a payment closed the episode, before the payment was known:
-            # the action belongs to that episode, which closes again below. (When something
-            # is overdue again, say a dispute resolved later that day, the action was planned
-            # knowing it: it opens the new episode.)
+            # the action belongs to that episode, which closes again below
             self.current = attrs.evolve(self.episodes.pop(), closed=None)
             reopened = True
         contacts = (*self.current.contacts, contact)
@@ -765,6 +775,7 @@ def fold(
         handler = _handler(type(event))
         if handler is not None:
             handler(state, event)
+            state.maybe_reopen(event.date)
         kept.append(event)
     current = state.current
     episodes = list(state.episodes)
