@@ -4,9 +4,13 @@ Regulation F implements the Fair Debt Collection Practices Act for debt collecto
 creditors often follow it as good practice. The preset encodes:
 
 - **Inconvenient times** (§ 1006.6(b)(1)(i)): no communication before 08:00 or after 21:00 at
-  the consumer's location — every action carries that window in the debtor's time zone
-  (`Action.not_before` / `Action.not_after`; give debtors their real time zone: when it is
-  unknown the rule requires a time that is convenient in every zone the consumer may be in).
+  the consumer's location — every action but a letter carries that window
+  (`Action.not_before` / `Action.not_after`). The consumer's location is ``Debtor.timezone``
+  when set, else the state of the debtor's US address, else any US time zone; when the
+  consumer may be in several zones the window is the part of the day convenient in all of
+  them (`dunning.timezones`, `ContactHours.common_window`): 14:00-21:00 Eastern in summer for
+  a debtor whose state is unknown. When no time suits every zone, e-mails, texts and calls
+  wait and the proposal alerts.
 - **Call frequency** (§ 1006.14(b)(2)): a collector is presumed to harass when it calls more
   than 7 times within 7 consecutive days about a debt, or within 7 days after a telephone
   conversation about it (`call_limits`; record conversations as `DebtorReplied(...,
