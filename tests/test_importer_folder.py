@@ -151,7 +151,8 @@ def test_every_debtor_column(tmp_path: Path) -> None:
     assert (d1.vat_number, d1.tax_code) == ("IT12345678903", None)
     assert (d1.email, d1.pec, d1.phone) == ("info@osteria.it", "osteria@pec.it", "+390516668755")
     assert d1.address == PostalAddress(("Via Saragozza 12", "Scala B"), "40123", "Bologna", "BO")
-    assert (d1.country, d1.locale, d1.timezone) == ("IT", "it_IT", "Europe/Rome")
+    assert (d1.country, d1.locale, d1.timezone) == ("IT", "it_IT", None)
+    assert d1.timezones == ("Europe/Rome",)  # no timezone given: the country's
     assert d1.contact_person == "Anna Neri"
     assert d1.opt_out == {"sms", "phone"}
     assert d1.tags == {"ristorazione", "centro"}

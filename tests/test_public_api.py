@@ -28,6 +28,7 @@ MODULES = [
     "dunning.engine",
     "dunning.proposal",
     "dunning.calendars",
+    "dunning.timezones",
     "dunning.policies",
     "dunning.policies.italy",
     "dunning.importers",

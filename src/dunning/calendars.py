@@ -13,7 +13,7 @@ datetime.date(2026, 12, 28)
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -43,7 +43,9 @@ def _supported() -> dict[str, list[str]]:
 @attrs.frozen
 class ContactHours:
     """When a debtor may be contacted, in the debtor's own time zone: from ``start`` to
-    ``end`` (default 08:00–21:00, the window of US Regulation F, 12 CFR 1006.6(b)(1)(i))."""
+    ``end`` (default 08:00–21:00, the window of US Regulation F, 12 CFR 1006.6(b)(1)(i)).
+    For a debtor who may be in several time zones, `common_window` gives the part of a day
+    allowed in all of them."""
 
     start: time = time(8, 0)
     end: time = time(21, 0)
@@ -59,6 +61,29 @@ class ContactHours:
             datetime.combine(day, self.start, tzinfo=zone),
             datetime.combine(day, self.end, tzinfo=zone),
         )
+
+    def common_window(self, day: date, zones: Iterable[str]) -> tuple[datetime, datetime] | None:
+        """The part of ``day`` that lies within the hours in every one of ``zones`` (the
+        debtor may be in any of them: 12 CFR § 1006.6(b)(1)(i) wants a time convenient in
+        all), as aware datetimes in the first zone; None when no such time exists.
+
+        >>> from datetime import date
+        >>> start, end = ContactHours().common_window(
+        ...     date(2026, 7, 1), ["America/Chicago", "America/Denver"])
+        >>> f"{start:%H:%M}-{end:%H:%M} {start.tzinfo}"
+        '09:00-21:00 America/Chicago'
+        >>> ContactHours().common_window(date(2026, 7, 1), ["Pacific/Honolulu", "Asia/Tokyo"])
+        """
+        names = tuple(zones)
+        if not names:
+            raise ValueError("common_window needs at least one time zone")
+        windows = [self.window(day, name) for name in names]
+        start = max(w[0].astimezone(UTC) for w in windows)
+        end = min(w[1].astimezone(UTC) for w in windows)
+        if start >= end:
+            return None
+        first = ZoneInfo(names[0])
+        return start.astimezone(first), end.astimezone(first)
 
     def allows(self, moment: datetime, timezone: str) -> bool:
         """Whether an aware ``moment`` falls inside the window in ``timezone``."""

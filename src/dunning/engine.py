@@ -28,6 +28,7 @@ from .portfolio import Portfolio
 from .proposal import Action, Alert, Proposal, Timeline, Waiting
 from .reasons import KIND_IT, Reason, episode_count
 from .steps import PROVEN_POSTAL_SERVICES, Route, Routes
+from .timezones import debtor_zones
 
 __all__ = [
     "CasePlan",
@@ -165,8 +166,16 @@ def _plan_case(
         assert step is not None
         bad = chosen.unusable_channels(case, step.name)
         if step.via.resolve(case.debtor, bad)[0] is not None:
-            # only the channel caps stand in the way: they free up with time
+            # only the channel caps (they free up with time) or the contact hours stand in
+            # the way; a debtor with no convenient time of day needs a person's attention
             capped = attrs.evolve(made, next_date=on + timedelta(days=1))
+            window, hours = _contact_window(case, chosen, on)
+            if window is None and hours is not None:
+                text = f"{step.name}: {hours.text}"
+                alerts = (
+                    *alerts,
+                    Alert(case.debtor_id, case.currency, "", "contact_hours", on, text),
+                )
             return CasePlan(waiting=(capped,), alerts=alerts, decision=decision)
         trace = Alert(
             case.debtor_id,
@@ -260,6 +269,10 @@ def _action(
     assert step is not None  # a ready decision has a step
     excluded = dict.fromkeys(used_up | decision.excluded, "over its cap")
     excluded.update(policy.unusable_channels(case, step.name))
+    window, hours = _contact_window(case, policy, on)
+    if window is None and hours is not None:
+        # no time of day is convenient: only a letter (which has none) can go
+        excluded.update({c: hours.text for c in TIMED_CHANNELS if c not in excluded})
     route, skipped = step.via.resolve(case.debtor, excluded)
     if route is None:
         text = f"{step.name}: no usable channel ({'; '.join(skipped)})"
@@ -313,11 +326,11 @@ def _action(
         why.append(Reason("no_dispute", "no dispute"))
     text = f"via {route.describe()}" + (f" ({'; '.join(skipped)})" if skipped else "")
     why.append(Reason.of("via", text, channel=route.describe(), skipped=skipped))
-    window: tuple[datetime | None, datetime | None] = (None, None)
-    if policy.contact_hours is not None and route.channel not in ("postal", "agency"):
-        window = policy.contact_hours.window(on, case.debtor.timezone)
-        text = f"between {window[0]:%H:%M} and {window[1]:%H:%M} {case.debtor.timezone}"
-        why.append(Reason("contact_hours", text))
+    not_before = not_after = None
+    if window is not None and route.channel in TIMED_CHANNELS:
+        not_before, not_after = window
+        assert hours is not None
+        why.append(hours)
     parts = [case.debtor_id, case.currency, step.name, route.channel, on.isoformat()]
     key = "|".join([*parts, group] if group else parts)
     return Action(
@@ -336,12 +349,50 @@ def _action(
         policy=policy.name,
         key=key,
         levels=tuple((i.key, decision.level) for i in claimed),
-        not_before=window[0],
-        not_after=window[1],
+        not_before=not_before,
+        not_after=not_after,
         upcoming=upcoming,
         reasons=tuple(why),
         instalment=decision.instalment,
     )
+
+
+#: Channels carried out at a time of day, within the policy's contact hours (a letter and a
+#: hand-over to an agency have none).
+TIMED_CHANNELS = ("email", "pec", "sms", "phone")
+
+
+def _contact_window(
+    case: Case, policy: Policy, on: date
+) -> tuple[tuple[datetime, datetime] | None, Reason | None]:
+    """The policy's contact window on ``on``, convenient in every zone the debtor may be in,
+    and the reason that says so; ``(None, reason)`` when there is no such time (the zone is
+    unknown, or the zones are too far apart); ``(None, None)`` without contact hours."""
+    hours = policy.contact_hours
+    if hours is None:
+        return None, None
+    zones = debtor_zones(case.debtor)
+    window = hours.common_window(on, zones.zones) if zones.zones else None
+    if window is None:
+        if not zones.zones:
+            text = f"no contact window: {zones.note}"
+        else:
+            text = f"no time between {hours.start:%H:%M} and {hours.end:%H:%M} on {on} is "
+            text += f"{zones.note}: set the debtor's timezone"
+        return None, Reason.of("no_contact_window", text, zones=zones.zones, day=on)
+    start, end = window
+    text = f"between {start:%H:%M} and {end:%H:%M} {zones.zones[0]}"
+    if zones.note:
+        text += f" ({zones.note})"
+    reason = Reason.of(
+        "contact_hours",
+        text,
+        start=f"{start:%H:%M}",
+        end=f"{end:%H:%M}",
+        zone=zones.zones[0],
+        zones=zones.zones,
+    )
+    return window, reason
 
 
 def _check_arguments(portfolio: object, policy: object, as_of: object, what: str) -> None:

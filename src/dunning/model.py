@@ -16,6 +16,7 @@ import attrs
 
 from .errors import DataError
 from .money import Money
+from .timezones import debtor_zones
 
 __all__ = [
     "ActionKind",
@@ -147,7 +148,9 @@ class Debtor:
 
     ``kind`` changes the law that applies. ``opt_out`` holds the channels the debtor refused;
     ``block`` (a reason) stops all dunning for the debtor; ``policy`` names a policy that
-    overrides the default one for this debtor.
+    overrides the default one for this debtor. ``timezone`` is the debtor's IANA time zone
+    when known; without it the zones come from the country and the US state (see
+    `timezones` and `dunning.timezones`).
     """
 
     id: str
@@ -157,7 +160,7 @@ class Debtor:
     tax_code: str | None = None
     country: str = "IT"
     locale: str = "it_IT"
-    timezone: str = "Europe/Rome"
+    timezone: str | None = None
     email: str | None = None
     pec: str | None = None
     phone: str | None = None
@@ -183,14 +186,31 @@ class Debtor:
         unknown = self.opt_out - set(CHANNELS)
         if unknown:
             raise _fail(rec, "opt_out", f"unknown channel(s) {sorted(unknown)}")
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise _fail(rec, "timezone", f"unknown time zone {self.timezone!r}") from None
+        if self.timezone is not None:
+            try:
+                ZoneInfo(self.timezone)
+            except (ZoneInfoNotFoundError, ValueError, TypeError):
+                raise _fail(rec, "timezone", f"unknown time zone {self.timezone!r}") from None
 
     @property
     def blocked(self) -> bool:
         return self.block is not None
+
+    @property
+    def timezones(self) -> tuple[str, ...]:
+        """The IANA zones the debtor may be in: ``(timezone,)`` when set, else those of its
+        country and US state (`dunning.timezones.debtor_zones` says how they were found);
+        empty when nothing is known.
+
+        >>> Debtor("U1", "Jane Doe", country="US", timezone="America/Chicago").timezones
+        ('America/Chicago',)
+        >>> Debtor("C001", "Bar Centrale").timezones  # an Italian debtor
+        ('Europe/Rome',)
+        >>> Debtor("U2", "John Roe", country="US",
+        ...        address=PostalAddress(["1 Main St"], "73301", "Austin", "TX", "US")).timezones
+        ('America/Chicago', 'America/Denver')
+        """
+        return debtor_zones(self).zones
 
     def contact(self, channel: str) -> str | None:
         """The address to use on ``channel``, or None when the debtor has none."""

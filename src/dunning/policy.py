@@ -113,7 +113,9 @@ class Policy(PolicyLike):
     business days used by deadlines and by rules that do not name their own. ``scope``: the
     cases this policy is for (see `when`). ``contact_hours``: when set, every action to be
     carried out at a time of day (all channels but post and agency) gets the allowed window in
-    the debtor's time zone (`Action.not_before`, `Action.not_after`). ``limitation``: the
+    the debtor's time zone, or when the debtor may be in several (`Debtor.timezones`) the part
+    of the day allowed in all of them (`Action.not_before`, `Action.not_after`); when there is
+    none, those channels wait and the proposal alerts. ``limitation``: the
     limitation periods that apply; when set, the proposal warns (`Proposal.alerts`) about
     items whose limitation runs out within ``limitation_horizon_days``. ``interest``: the
     statutory interest regime that applies, as a key (``"it-231"``) or a regime object (see

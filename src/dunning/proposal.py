@@ -46,7 +46,8 @@ class Action:
     levels: tuple[tuple[str, int], ...] = ()
     not_before: dt.datetime | None = None
     not_after: dt.datetime | None = None
-    """The window of the day the action may be carried out in (debtor's time zone), when the
+    """The window of the day the action may be carried out in (in the debtor's time zone; when
+    the debtor may be in several, allowed in every one, shown in the first), when the
     policy sets `contact_hours`."""
     upcoming: tuple[str, ...] = ()
     """Open items the message may mention without claiming them (not yet due, still in their

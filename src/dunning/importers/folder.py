@@ -656,7 +656,7 @@ def _debtors(rows: list[_Row], known: _Known) -> None:
                 tax_code=row.get("tax_code"),
                 country=country,
                 locale=row.get("locale") or "it_IT",
-                timezone=row.get("timezone") or "Europe/Rome",
+                timezone=row.get("timezone"),
                 email=row.get("email"),
                 pec=row.get("pec"),
                 phone=row.get("phone"),

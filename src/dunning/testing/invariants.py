@@ -28,9 +28,11 @@ import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from functools import cached_property
+from zoneinfo import ZoneInfo
 
+from ..calendars import ContactHours
 from ..case import Case, ItemState, sort_events
-from ..engine import assumed_deliveries, plan
+from ..engine import TIMED_CHANNELS, assumed_deliveries, plan
 from ..events import ActionPlanned, CreditNoteRegistered, Event, LevelReset, PaymentReceived
 from ..money import Money
 from ..plans import plan_status
@@ -39,6 +41,7 @@ from ..portfolio import Portfolio
 from ..proposal import Action, Proposal
 from ..rules import contact_caps, on_business_days, plan_tracking, transit_grace
 from ..steps import PROVEN_POSTAL_SERVICES, SEVERITY, Step
+from ..timezones import debtor_zones
 
 __all__ = [
     "check_business_days",
@@ -579,7 +582,9 @@ def _determinism(run: _Run) -> None:
 
 def _business_days(run: _Run) -> None:
     for action in run.proposal:
-        _, chosen = run.policy_of(10, action)
+        case, chosen = run.policy_of(10, action)
+        if chosen.contact_hours is not None and action.channel in TIMED_CHANNELS:
+            _in_contact_hours(action, chosen.contact_hours, debtor_zones(case.debtor).zones)
         for rule in chosen.rules:
             if isinstance(rule, on_business_days):
                 cal = rule.calendar if rule.calendar is not None else chosen.calendar
@@ -587,6 +592,21 @@ def _business_days(run: _Run) -> None:
                     raise _fail(
                         10, f"{_who(action)}: dated {action.date}, not a business day of {cal!r}"
                     )
+
+
+def _in_contact_hours(action: Action, hours: ContactHours, zones: tuple[str, ...]) -> None:
+    start, end = action.not_before, action.not_after
+    if start is None or end is None or not start < end:
+        raise _fail(10, f"{_who(action)}: on {action.channel} without a contact window")
+    for zone in zones:
+        first, last = start.astimezone(ZoneInfo(zone)), end.astimezone(ZoneInfo(zone))
+        inside = first.date() == last.date() == action.date
+        if not (inside and hours.start <= first.time() and last.time() <= hours.end):
+            raise _fail(
+                10,
+                f"{_who(action)}: window {first:%Y-%m-%d %H:%M}-{last:%H:%M} in {zone} is "
+                f"outside {hours.start:%H:%M}-{hours.end:%H:%M} on {action.date}",
+            )
 
 
 def _money_conserved(portfolio: Portfolio, as_of: date, history: Sequence[Event]) -> None:
@@ -785,7 +805,9 @@ def check_business_days(
     proposal: Proposal,
 ) -> None:
     """Invariant 10: under an `on_business_days` rule, every action is dated on a business day
-    of the rule's calendar (the policy's when the rule names none)."""
+    of the rule's calendar (the policy's when the rule names none); under `contact_hours`,
+    every action carried out at a time of day has a window that lies within the hours on its
+    date in every time zone the debtor may be in."""
     _business_days(_Run(portfolio, policy, as_of, history, proposal))
 
 
