@@ -20,6 +20,7 @@ from dunning import (
     DocumentAdded,
     DocumentsSent,
     HandOverApproved,
+    Money,
     Payment,
     PaymentReceived,
     PlanAgreed,
@@ -38,6 +39,7 @@ from dunning import (
 )
 from dunning.policies import italy
 from dunning.testing import check_run, check_simulation
+from dunning.testing.stateful import DEBTORS, CaseMachine
 from helpers import TINY, business, consumer, eur, invoice, portfolio
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "tipografia"
@@ -507,3 +509,25 @@ def test_a_dispute_opened_and_resolved_the_same_day_does_not_end_the_episode() -
     assert [(e.number, [c.step for c in e.contacts]) for e in after.episodes] == [
         (1, ["first", "second"])
     ]
+
+
+def test_a_dispute_resolved_the_day_the_rest_is_paid_continues_the_episode() -> None:
+    # Found by the CaseMachine on TINY: the rest paid under a plan (nothing undisputed overdue:
+    # the episode closes) and, the same day, the dispute on the other instalment resolved. The
+    # engine used to plan "first" again, which the fold put into the same episode.
+    machine = CaseMachine(TINY)
+    machine.setup(people=DEBTORS, opening=[])
+    machine.issue_invoice(
+        amounts=[Money("1.00", "EUR"), Money("1.00", "EUR")], debtor=0, gap=1, term=0
+    )
+    machine.advance_clock(days=4)  # runs the engine: reminder "first" on both instalments
+    machine.open_dispute(instalments=frozenset([1]), pick=0)
+    machine.promise_to_pay(days=15, everything=False, pick=0)
+    machine.break_promise(pick=0)  # runs the engine: "second" on instalment 2
+    machine.agree_plan(first=0, instalments=1, pick=0)
+    machine.pay_instalment(pick=0)  # instalment 2 paid: nothing undisputed is overdue
+    machine.resolve_dispute(pick=0)  # the same day instalment 1 is due again
+    machine.run_engine()  # checks every invariant of the run
+    (case,) = [c for c in machine._cases() if c.debtor_id == "B1"]
+    steps = [c.step for c in case.episode.contacts]
+    assert len(steps) == len(set(steps)), steps

@@ -72,6 +72,7 @@ from ..policy import (
     promise_pause,
     transit_grace,
 )
+from ..rates import RateSet, RatesLike
 from ..steps import Ladder, Step, email, phone, postal, sms
 from ._common import amount, check_ranges, formal_notice_then_hand_over
 
@@ -108,12 +109,16 @@ def regulation_f(
     min_balance: Money | str = "10.00",
     handover_min: Money | str = "100.00",
     calendar: Calendar | None = None,
+    interest_rates: RatesLike = None,
 ) -> Policy:
     """Consumer collection in the US within Regulation F (see the module docstring): a
     creditor's sequence, or with ``collector`` a debt collector's, which opens with the
     validation notice.
 
     Amounts may be given as `Money` or as a decimal string in US dollars.
+    ``interest_rates`` is taken for uniformity with the other presets: US late-payment
+    interest is contractual or set by each state, so the preset names no regime, and the
+    rates only count for a regime you add (``attrs.evolve(policy, interest=...)``).
     """
     if not isinstance(collector, bool):
         raise PolicyError(f"regulation_f: collector must be True or False, not {collector!r}")
@@ -205,4 +210,5 @@ def regulation_f(
         min_balance=floor,
         calendar=cal,
         contact_hours=ContactHours(),
+        interest_rates=RateSet.of(interest_rates),
     ).when(debtor_kind("consumer"))
