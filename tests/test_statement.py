@@ -203,6 +203,7 @@ def test_german_consumer_interest_runs_from_the_receipt_of_the_mahnung() -> None
     none = statement(pf, "C1", DE_AS_OF, interest=regime)
     assert none.lines[0].accrues_after is None
     assert none.interest_due == eur("0.00")  # no Mahnung yet: not in default, no interest
+    assert "no interest yet on F1: the debtor is not in default" in none.text()
     s = statement(pf, "C1", DE_AS_OF, interest=regime, history=[_mahnung(date(2025, 2, 7))])
     (line,) = s.lines
     assert line.accrues_after == date(2025, 2, 7)

@@ -199,6 +199,16 @@ class Statement:
                 f"  interest up to {self.interest_until} only: no published rate for "
                 f"{', '.join(self.missing_rates)} ({self.regime}); it keeps accruing"
             )
+        waiting = [
+            line.label
+            for line in self.open_lines
+            if self.regime is not None and line.accrues_after is None and not line.disputed
+        ]
+        if waiting:
+            rows.append(
+                f"  no interest yet on {', '.join(waiting)}: the debtor is not in default "
+                "(no reminder has reached them)"
+            )
         if self.interest_time_barred.is_positive:
             rows.append(
                 f"  not claimed: interest of {self.interest_time_barred} accrued more than "
