@@ -24,6 +24,7 @@ from .events import ActionPlanned, Event
 from .history import append_events, read_events
 from .importers.folder import CONFIG, Folder, read_folder
 from .interest import REGIMES, Regime, get_regime
+from .outbox import INDEX, write_outbox
 from .policy import PolicyLike
 from .proposal import Alert, Proposal, Waiting
 from .rates import (
@@ -67,6 +68,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--per-invoice", action="store_true", help="one action per invoice")
     run.add_argument("--why", action="store_true", help="print the reason for each action")
     run.add_argument("--waiting", action="store_true", help="also list debtors with no action")
+    run.add_argument(
+        "--outbox",
+        type=Path,
+        metavar="DIR",
+        help="write the day's messages into DIR for review (nothing is sent)",
+    )
 
     exp = sub.add_parser("explain", help="print a debtor's history and the reasoning")
     exp.add_argument("folder", type=Path)
@@ -125,6 +132,14 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
             print("\n".join(_alert_lines(proposal.alerts)), file=sys.stderr)
     else:
         _print_proposal(proposal, data, policy, history, args, out)
+    if args.outbox is not None:
+        index = write_outbox(proposal, data.portfolio, policy, args.outbox, history)
+        files = sum(1 for entry in index if entry["file"])
+        print(
+            f"{files} message(s) written to {args.outbox} for review "
+            f"(index: {args.outbox / INDEX}); nothing was sent.",
+            file=sys.stderr if args.json else out,
+        )
     if not args.dry_run:
         append_events(args.folder / HISTORY, proposal.events())
     return 0

@@ -1,0 +1,133 @@
+"""The outbox: the day's messages as files, for a person to review before anything is sent.
+
+`write_outbox(proposal, portfolio, policy, folder, history=...)` renders every action of a
+proposal (`dunning.render.render`) and writes:
+
+- an ``.eml`` file (RFC 5322, a text part and an HTML part, ``Content-Language`` set and a
+  ``Message-ID`` derived from the action's idempotency key) for each e-mail and PEC message;
+- a ``.txt`` file with the body of each letter (print-ready PDFs come with the letters'
+  layout);
+- ``outbox.json``, the index: per action its key, debtor, step, kind, channel, recipient and
+  file, and the actions not rendered as a message (a call, an SMS, the agency's hand-over)
+  with the reason.
+
+Files are written atomically (a temporary name, then a rename) and readable by their owner
+only. Nothing here sends anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterable
+from datetime import datetime, time
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+from .events import Event
+from .policy import PolicyLike
+from .portfolio import Portfolio
+from .proposal import Proposal
+from .render import Message, render
+
+__all__ = ["INDEX", "message_id", "to_email", "write_outbox"]
+
+INDEX = "outbox.json"
+
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def message_id(key: str, domain: str = "dunning.invalid") -> str:
+    """The ``Message-ID`` of the message of the action with idempotency ``key``: the same key
+    always gives the same id, so a resent message is recognisable (and a PEC receipt names
+    it)."""
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    return f"<{digest}@{domain}>"
+
+
+def to_email(message: Message, sender: str, day: datetime) -> EmailMessage:
+    """``message`` as an RFC 5322 e-mail from ``sender``."""
+    mail = EmailMessage()
+    mail["From"] = sender
+    if message.to:
+        mail["To"] = message.to
+    mail["Subject"] = message.subject
+    mail["Date"] = format_datetime(day)
+    mail["Message-ID"] = message_id(message.key, sender.rpartition("@")[2] or "dunning.invalid")
+    mail.set_content(message.text)
+    mail.add_alternative(message.html, subtype="html")
+    mail["Content-Language"] = message.language  # after set_content, which drops Content-*
+    # a boundary from the key, not a random one: the same message gives the same bytes
+    mail.set_boundary("dunning-" + hashlib.sha256(message.key.encode("utf-8")).hexdigest()[:24])
+    return mail
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically, readable by the owner only."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(temporary, path)
+
+
+def _name(*parts: str) -> str:
+    return "_".join(_SAFE.sub("-", p).strip("-") for p in parts if p)
+
+
+def write_outbox(
+    proposal: Proposal,
+    portfolio: Portfolio,
+    policy: PolicyLike,
+    folder: str | os.PathLike[str],
+    history: Iterable[Event] = (),
+) -> list[dict[str, Any]]:
+    """Render the actions of ``proposal`` into ``folder`` (created owner-only); returns the
+    index written to ``outbox.json``."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True, mode=0o700)
+    past = list(history)
+    creditor = portfolio.creditor
+    index: list[dict[str, Any]] = []
+    for action in proposal:
+        entry: dict[str, Any] = {
+            "key": action.key,
+            "debtor_id": action.debtor_id,
+            "step": action.step,
+            "kind": action.kind,
+            "channel": action.channel,
+            "items": list(action.items),
+            "amount": str(action.amount.amount),
+            "currency": action.amount.currency,
+        }
+        base = _name(action.date.isoformat(), action.debtor_id, action.step, action.channel)
+        if action.channel in ("email", "pec"):
+            message = render(action, portfolio, policy, past)
+            sender = (creditor.pec if action.channel == "pec" else creditor.email) or ""
+            mail = to_email(message, sender, datetime.combine(action.date, time(9, 0)))
+            name = f"{base}.eml"
+            _write(out / name, bytes(mail))
+            entry.update(file=name, recipient=message.to, subject=message.subject)
+        elif action.channel == "postal":
+            message = render(action, portfolio, policy, past)
+            name = f"{base}.txt"
+            _write(out / name, message.text.encode("utf-8"))
+            entry.update(file=name, recipient=portfolio.debtor(action.debtor_id).name)
+            entry.update(subject=message.subject, service=action.service)
+        else:
+            reasons = {
+                "phone": "a call: a task for a person",
+                "sms": "an SMS: texts are not rendered yet",
+                "agency": "the hand-over: the agency's dossier is not rendered yet",
+            }
+            entry.update(file=None, note=reasons.get(action.channel, "not a message"))
+        index.append(entry)
+    _write(out / INDEX, json.dumps(index, indent=2, ensure_ascii=False).encode("utf-8"))
+    return index

@@ -1,0 +1,329 @@
+"""Messages a debtor receives: each planned `Action` rendered in the debtor's language.
+
+`render(action, portfolio, policy, history=...)` returns a `Message`: subject, plain text and
+HTML, for the e-mail and PEC channels (and the body of a letter). The templates (jinja2, in
+``dunning/templates/<language>/<kind>.txt``, one per step kind: ``notice``, ``reminder``,
+``formal_notice``, ``hand_over``; a step's own ``template`` name wins where it exists) get a
+context built from the data, never typed by hand:
+
+- the creditor (legal name, VAT number, address, contact, IBAN) and the debtor;
+- the items claimed (number, issue date, due date, amount, open amount) and apart the items
+  coming due, which are mentioned, never claimed;
+- how many reminders this episode has already had;
+- the statement of account (`dunning.statement.statement_for`): interest with its rate and
+  period, the fixed compensation, the total; where a period's rate is not published the
+  figure stops on the last known day and the text says the interest keeps accruing;
+- the new deadline and **what happens next**, taken from the policy itself: the step the
+  engine would plan the day after the deadline if nothing is paid (a reminder never announces
+  a step the policy will not take);
+- how to pay (the creditor's IBAN and the invoice numbers to quote).
+
+Templates render in jinja2's sandbox; the HTML part escapes everything it is given. Money,
+dates and percentages are formatted by babel in the debtor's locale, with one formatter per
+locale. Templates exist in Italian and English; a debtor whose language has none gets
+English.
+
+Users override templates with a folder (`Templates(folder=...)`), which is searched first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import attrs
+import jinja2
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal
+from jinja2.sandbox import SandboxedEnvironment
+
+from .errors import PolicyError
+from .events import Event
+from .model import Debtor, Invoice
+from .money import Money
+from .policy import Policy, PolicyLike
+from .portfolio import Portfolio
+from .proposal import Action
+from .statement import Statement, statement_for
+
+__all__ = ["LANGUAGES", "Message", "Templates", "render"]
+
+#: Languages with shipped templates.
+LANGUAGES = ("it", "en")
+
+_KINDS = ("notice", "reminder", "formal_notice", "hand_over")
+
+
+@attrs.frozen
+class Message:
+    """One rendered message: what the debtor reads, and to whom it goes."""
+
+    key: str
+    """The action's idempotency key."""
+    channel: str
+    language: str
+    subject: str
+    text: str
+    html: str
+    to: str | None
+    """The debtor's address on the action's channel (e-mail or PEC); None for a letter, an
+    SMS or the agency's hand-over (the text then is the letter's body or the debtor's notice)."""
+
+
+class _Format:
+    """Money, dates and percentages in one locale (built once per locale)."""
+
+    def __init__(self, locale: str) -> None:
+        self.locale = Locale.parse(locale)
+
+    def money(self, value: Money) -> str:
+        return str(format_currency(value.amount, value.currency, locale=self.locale))
+
+    def date(self, value: date | None) -> str:
+        return "" if value is None else str(format_date(value, "long", locale=self.locale))
+
+    def percent(self, value: Decimal) -> str:
+        return f"{format_decimal(value, format='#,##0.00', locale=self.locale)} %"
+
+
+@cache
+def _format(locale: str) -> _Format:
+    return _Format(locale)
+
+
+@attrs.frozen
+class Templates:
+    """Where templates come from: ``folder`` (searched first, laid out as
+    ``<language>/<name>.txt``), then the shipped ones."""
+
+    folder: Path | None = attrs.field(default=None, converter=attrs.converters.optional(Path))
+
+    def environment(self) -> jinja2.Environment:
+        return _environment(self.folder)
+
+
+@cache
+def _environment(folder: Path | None) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = []
+    if folder is not None:
+        loaders.append(jinja2.FileSystemLoader(str(folder)))
+    loaders.append(jinja2.PackageLoader("dunning", "templates"))
+    env = SandboxedEnvironment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    return env
+
+
+def _language(debtor: Debtor) -> str:
+    code = debtor.locale.split("_")[0].lower()
+    return code if code in LANGUAGES else "en"
+
+
+def _pick(env: jinja2.Environment, language: str, action: Action) -> jinja2.Template:
+    own = action.template.split("/")[-1] if action.template else ""
+    names = [f"{language}/{own}.txt"] if own else []
+    names.append(f"{language}/{action.kind}.txt")
+    try:
+        return env.select_template(names)
+    except jinja2.TemplatesNotFound:
+        raise PolicyError(
+            f"no template for step {action.step!r} ({action.kind}) in {language!r}: "
+            f"looked for {', '.join(names)}"
+        ) from None
+
+
+def _address_lines(debtor_or_creditor: Any) -> list[str]:
+    address = debtor_or_creditor.address
+    if address is None:
+        return []
+    place = " ".join(p for p in (address.postcode, address.city) if p)
+    if address.province:
+        place += f" ({address.province})"
+    return [*address.lines, place] if place else list(address.lines)
+
+
+def render(
+    action: Action,
+    portfolio: Portfolio,
+    policy: PolicyLike,
+    history: Iterable[Event] = (),
+    *,
+    templates: Templates | None = None,
+) -> Message:
+    """The message for ``action`` (planned with ``policy`` on ``portfolio`` and ``history``,
+    the history *before* the action)."""
+    if action.kind == "call":
+        raise PolicyError(f"{action.step}: a call is a task for a person, not a message")
+    past = list(history)
+    debtor = portfolio.debtor(action.debtor_id)
+    language = _language(debtor)
+    fmt = _format(debtor.locale if language == debtor.locale[:2].lower() else "en_GB")
+    context = _context(action, portfolio, policy, past, fmt)
+    env = (templates or Templates()).environment()
+    template = _pick(env, language, action)
+    module = template.make_module(context)
+    subject = str(getattr(module, "subject", "")).strip()
+    text = _tidy(str(module))
+    html = env.get_template(f"{language}/message.html").render(
+        **context, subject=subject, paragraphs=[p for p in text.split("\n\n") if p.strip()]
+    )
+    to = {"pec": debtor.pec, "email": debtor.email}.get(action.channel)
+    return Message(action.key, action.channel, language, subject, text, html, to)
+
+
+def _tidy(text: str) -> str:
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def _context(
+    action: Action,
+    portfolio: Portfolio,
+    policy: PolicyLike,
+    history: list[Event],
+    fmt: _Format,
+) -> dict[str, Any]:
+    debtor = portfolio.debtor(action.debtor_id)
+    creditor = portfolio.creditor
+    case = portfolio.case(action.debtor_id, action.date, history)
+    chosen = policy.policy_for(case, action.date)
+    if chosen is None:
+        raise PolicyError(f"no policy applies to debtor {action.debtor_id}")
+    invoices = {inv.id: inv for inv in portfolio.invoices if inv.debtor_id == debtor.id}
+    items = {i.key: i for i in case.items}
+
+    def row(key: str) -> dict[str, str]:
+        item = items[key]
+        invoice: Invoice | None = invoices.get(item.invoice_id)
+        return {
+            "key": key,
+            "number": invoice.label if invoice else item.invoice_id,
+            "issued": fmt.date(item.issue_date),
+            "due": fmt.date(item.due_date),
+            "amount": fmt.money(item.amount),
+            "open": fmt.money(item.open),
+        }
+
+    account = statement_for(portfolio, chosen, action.debtor_id, action.date, history)
+    principal = {line.key: line.principal_open for line in account.lines}
+    claimed = [row(k) for k in action.items if k in items]
+    for entry in claimed:
+        # the statement's principal: payments imputed as the policy's allocation says (costs,
+        # interest, then principal under art. 1194 c.c.), so the figures add up on the page
+        if entry["key"] in principal:
+            entry["open"] = fmt.money(principal[entry["key"]])
+    owed = sum(
+        (principal.get(k, items[k].open) for k in action.items if k in items), action.amount * 0
+    )
+    upcoming = [row(k) for k in action.upcoming if k in items]
+    return {
+        "creditor": {
+            "name": creditor.name,
+            "vat_number": creditor.vat_number or "",
+            "address": _address_lines(creditor),
+            "email": creditor.email or "",
+            "pec": creditor.pec or "",
+            "phone": creditor.phone or "",
+            "iban": creditor.iban or "",
+            "city": creditor.address.city if creditor.address else "",
+            "signatory": creditor.signatory or creditor.name,
+        },
+        "debtor": {
+            "name": debtor.name,
+            "contact_person": debtor.contact_person or "",
+            "address": _address_lines(debtor),
+        },
+        "step": action.step,
+        "kind": action.kind,
+        "date": fmt.date(action.date),
+        "deadline": fmt.date(action.deadline),
+        "reminders_before": case.episode.reminders,
+        "claimed": claimed,
+        "upcoming": upcoming,
+        "amount": fmt.money(owed),
+        "account": _account(account, action, owed, fmt),
+        "next": _next(action, chosen, portfolio, history),
+        "instalment": (
+            {"date": fmt.date(action.instalment[0]), "amount": fmt.money(action.instalment[1])}
+            if action.instalment
+            else None
+        ),
+        "references": ", ".join(r["number"] for r in claimed),
+        "validation_end": _validation_end(action, fmt),
+    }
+
+
+def _validation_end(action: Action, fmt: _Format) -> str:
+    """For a US debt collector's validation notice: the last day of the validation period
+    (12 CFR § 1006.34(b)(5)); empty for every other step."""
+    if action.step != "validation_notice":
+        return ""
+    from .policies.us import validation_period_end
+
+    return fmt.date(validation_period_end(action.date))
+
+
+def _account(account: Statement, action: Action, owed: Money, fmt: _Format) -> dict[str, Any]:
+    claimed = set(action.items)
+    lines = [line for line in account.open_lines if line.key in claimed]
+    zero = action.amount * 0
+    interest = sum((line.interest_due for line in lines), zero)
+    paid = sum((line.interest_accrued - line.interest_due for line in lines), zero)
+    compensation = sum((line.compensation_due for line in lines), zero)
+    periods = []
+    for line in lines:
+        if line.interest is None:
+            continue
+        for p in line.interest.periods:
+            periods.append(
+                {
+                    "item": line.label,
+                    "start": fmt.date(p.start),
+                    "end": fmt.date(p.end),
+                    "days": p.days,
+                    "rate": fmt.percent(p.rate),
+                    "principal": fmt.money(p.principal),
+                    "amount": fmt.money(p.amount),
+                }
+            )
+    missing = [line for line in lines if line.missing_rates]
+    until = min((line.interest_until for line in missing if line.interest_until), default=None)
+    return {
+        "interest": fmt.money(interest),
+        "has_interest": interest.is_positive,
+        "accrued": fmt.money(interest + paid),
+        "interest_paid": fmt.money(paid),
+        "has_interest_paid": paid.is_positive,
+        "compensation": fmt.money(compensation),
+        "has_compensation": compensation.is_positive,
+        "total": fmt.money(owed + interest + compensation),
+        "periods": periods,
+        "interest_until": fmt.date(until) if until else "",
+        "regime": account.regime or "",
+    }
+
+
+def _next(
+    action: Action, policy: Policy, portfolio: Portfolio, history: list[Event]
+) -> dict[str, str] | None:
+    """The step the engine would plan if nothing is paid by the deadline (None: none)."""
+    if action.deadline is None or action.kind == "notice":
+        return None
+    after = [*history, action.event()]
+    day = action.deadline + timedelta(days=1)
+    case = portfolio.case(action.debtor_id, day, after)
+    decision = policy.decide(case, day)
+    step = decision.step
+    if step is None or decision.stop is not None or step.kind in ("notice", "call"):
+        return None
+    return {"kind": step.kind, "step": step.name}

@@ -1,0 +1,69 @@
+"""The outbox: the day's messages as files to review, written atomically, owner-only."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import io
+import json
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+
+from dunning.cli import main
+from dunning.outbox import INDEX, message_id
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "tipografia"
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    target = tmp_path / "tipografia"
+    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns(".dunning"))
+    return target
+
+
+def test_run_writes_the_days_messages_as_eml_with_an_index(folder: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    text = io.StringIO()
+    assert main(["run", str(folder), "--as-of", "2026-07-15", "--outbox", str(out)], text) == 0
+    assert f"7 message(s) written to {out}" in text.getvalue()
+    index = json.loads((out / INDEX).read_text())
+    assert len(index) == 7
+    assert sorted(p.name for p in out.iterdir()) == sorted([INDEX, *(e["file"] for e in index)])
+    for entry in index:
+        path = out / entry["file"]
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        mail = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        assert mail["To"] == entry["recipient"]
+        assert mail["Content-Language"] == "it"
+        domain = "pec.example" if entry["channel"] == "pec" else "tipografiaemiliana.example"
+        assert mail["Message-ID"] == message_id(entry["key"], domain)
+        plain = mail.get_body(("plain",)).get_content()
+        html = mail.get_body(("html",)).get_content()
+        for invoice in entry["items"]:
+            assert invoice in plain  # the plain-text part names the invoices claimed
+            assert invoice in html
+        assert "Tipografia Emiliana S.r.l." in plain
+        assert entry["subject"] == mail["Subject"]
+    pec = [e for e in index if e["channel"] == "pec"]
+    assert pec  # C040, a public administration, by PEC from the creditor's PEC address
+    first = email.message_from_bytes((out / pec[0]["file"]).read_bytes())
+    assert first["From"] == "tipografiaemiliana@pec.example"
+    # the outbox is a preview: the same run again gives the same files, byte for byte
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    again = ["run", str(folder), "--as-of", "2026-07-15", "--dry-run", "--outbox", str(out)]
+    history = folder / ".dunning" / "history.jsonl"
+    history.unlink()
+    assert main(again, io.StringIO()) == 0
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_message_ids_are_stable_and_distinct() -> None:
+    a = message_id("C004|EUR|sollecito_1|email|2026-07-15", "example.it")
+    assert a == message_id("C004|EUR|sollecito_1|email|2026-07-15", "example.it")
+    assert a != message_id("C004|EUR|sollecito_1|email|2026-07-16", "example.it")
+    assert a.startswith("<")
+    assert a.endswith("@example.it>")
