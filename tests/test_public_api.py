@@ -39,6 +39,7 @@ MODULES = [
     "dunning.interest",
     "dunning.compensation",
     "dunning.limitation",
+    "dunning.payment",
     "dunning.policies.us",
     "dunning.policies.eu",
     "dunning.policies.de",
