@@ -32,7 +32,7 @@ from dunning import (
     transit_grace,
 )
 
-CREDITOR = Creditor("Tipografia Emiliana S.r.l.", vat_number="IT01234567890")
+CREDITOR = Creditor("Tipografia Emiliana S.r.l.", vat_number="IT01234560371")
 ADDRESS = PostalAddress(["Via Indipendenza 10"], "40121", "Bologna", "BO")
 
 

@@ -31,6 +31,93 @@ def test_a_valid_iban_is_kept_as_given(iban: str) -> None:
     assert Creditor("Tipografia Emiliana S.r.l.", iban=iban).iban == iban
 
 
+def test_an_iban_keeps_refusing_separators_other_than_spaces() -> None:
+    # stdnum.iban would strip "-" and "."; the record accepted only spaces before and still does
+    with pytest.raises(DataError) as caught:
+        Creditor("Tipografia Emiliana S.r.l.", iban="IT60-X054-2811-1010-0000-0123-456")
+    assert "only letters, digits and spaces" in caught.value.message
+    assert Creditor("T", iban="it60 x054 2811 1010 0000 0123 456").iban is not None
+
+
+def test_an_iban_must_have_its_country_s_format() -> None:
+    # The mod-97 check passes (check digits computed for it) but an Italian BBAN is a letter
+    # (the CIN), 10 digits and 12 characters: a digit where the CIN letter goes is refused.
+    with pytest.raises(DataError) as caught:
+        Creditor("T", iban="IT2910542811101000000123456")
+    assert (caught.value.record, caught.value.field) == ("creditor", "iban")
+    assert "invalid format" in caught.value.message
+
+
+# Examples from python-stdnum's documentation of stdnum.it.iva, stdnum.it.codicefiscale and
+# stdnum.eu.vat (published valid numbers, and the same with a wrong check digit).
+@pytest.mark.parametrize(
+    ("vat", "country"),
+    [
+        ("IT00743110157", "IT"),
+        ("IT 00743110157", "IT"),
+        ("00743110157", "IT"),  # an Italian number without its prefix, for an Italian record
+        ("it00743110157", "IT"),
+        ("BE697449992", "IT"),  # a foreign EU number, prefixed
+        ("FR 61 954 506 077", "FR"),
+        ("61954506077", "FR"),  # without prefix, checked as a number of the record's country
+        ("GB123", "GB"),  # outside the EU: kept unchecked
+    ],
+)
+def test_valid_vat_numbers_are_kept_as_given(vat: str, country: str) -> None:
+    assert Creditor("T", vat_number=vat, country=country).vat_number == vat
+    assert Debtor("D1", "Osteria", vat_number=vat, country=country).vat_number == vat
+
+
+@pytest.mark.parametrize(
+    ("vat", "country", "why"),
+    [
+        ("IT00743110158", "IT", "check digit is invalid"),
+        ("00743110158", "IT", "check digit is invalid"),
+        ("IT01234567890", "IT", "invalid or unknown"),  # the check digit fits, office 789 does not
+        ("IT0074311015", "IT", "invalid length"),
+        ("BE697449993", "IT", "check digit is invalid"),
+        ("00743110157", "FR", ""),  # an Italian number is no French one
+        ("", "IT", "non-empty"),
+    ],
+)
+def test_invalid_vat_numbers_are_refused(vat: str, country: str, why: str) -> None:
+    with pytest.raises(DataError) as caught:
+        Creditor("T", vat_number=vat, country=country)
+    assert (caught.value.record, caught.value.field) == ("creditor", "vat_number")
+    assert "is not a valid VAT number" in caught.value.message
+    assert why in caught.value.message
+    with pytest.raises(DataError) as caught:
+        Debtor("D1", "Osteria", vat_number=vat, country=country)
+    assert (caught.value.record, caught.value.field) == ("debtor D1", "vat_number")
+
+
+@pytest.mark.parametrize(
+    "code", ["RCCMNL83S18D969H", "rccmnl83s18d969h", "00743110157", "RSSMRA80A01H501U"]
+)
+def test_an_italian_tax_code_of_a_person_or_a_company_is_accepted(code: str) -> None:
+    assert Debtor("D1", "Manuel Ricci", kind="consumer", tax_code=code).tax_code == code
+
+
+@pytest.mark.parametrize(
+    ("code", "why"),
+    [
+        ("RCCMNL83S18D969", "invalid length"),
+        ("RCCMNL83S18D969A", "check digit is invalid"),
+        ("00743110158", "check digit is invalid"),  # a company's: its partita IVA rules
+    ],
+)
+def test_an_italian_tax_code_is_checked(code: str, why: str) -> None:
+    with pytest.raises(DataError) as caught:
+        Debtor("D1", "Manuel Ricci", kind="consumer", tax_code=code)
+    assert (caught.value.record, caught.value.field) == ("debtor D1", "tax_code")
+    assert "is not a valid tax code" in caught.value.message
+    assert why in caught.value.message
+
+
+def test_a_foreign_tax_code_is_kept_unchecked() -> None:
+    assert Debtor("D1", "Jean Dupont", country="FR", tax_code="1 85 05 78 006 084 36").tax_code
+
+
 def test_money_refuses_a_code_that_is_not_a_currency() -> None:
     with pytest.raises(ValueError, match="'XYZ' is not an ISO 4217 currency code"):
         Money("1", "XYZ")

@@ -140,7 +140,7 @@ def test_every_debtor_column(tmp_path: Path) -> None:
     debtors = (
         "id,name,kind,vat_number,tax_code,email,pec,phone,address,postcode,city,province,"
         "country,locale,timezone,contact_person,opt_out,tags,block,policy\n"
-        "D1,Osteria del Portico S.n.c.,,IT12345678903,,info@osteria.it,osteria@pec.it,"
+        "D1,Osteria del Portico S.n.c.,,IT12345670371,,info@osteria.it,osteria@pec.it,"
         "+390516668755,Via Saragozza 12|Scala B,40123,Bologna,BO,,,,Anna Neri,sms;phone,"
         "ristorazione;centro,procedura concorsuale,italy.gentle\n"
         "D2,Marco Rinaldi,consumer,,RSSMRA80A01H501U,marco@example.org,,+393471234567,,,,,"
@@ -148,7 +148,7 @@ def test_every_debtor_column(tmp_path: Path) -> None:
     )
     d1, d2 = read_folder(folder(tmp_path, debtors_csv=debtors)).portfolio.debtors
     assert d1.kind == "business"
-    assert (d1.vat_number, d1.tax_code) == ("IT12345678903", None)
+    assert (d1.vat_number, d1.tax_code) == ("IT12345670371", None)
     assert (d1.email, d1.pec, d1.phone) == ("info@osteria.it", "osteria@pec.it", "+390516668755")
     assert d1.address == PostalAddress(("Via Saragozza 12", "Scala B"), "40123", "Bologna", "BO")
     assert (d1.country, d1.locale, d1.timezone) == ("IT", "it_IT", None)
@@ -466,6 +466,24 @@ def test_domain_errors_get_file_and_line(tmp_path: Path) -> None:
         ("debtors.csv", 5, "phone", "debtor D4"),
     ]
     assert "E.164" in found[1].message
+
+
+def test_vat_numbers_and_tax_codes_are_checked_with_file_and_line(tmp_path: Path) -> None:
+    debtors = (
+        "id,name,kind,vat_number,tax_code\n"
+        "D1,Osteria del Portico S.n.c.,business,IT12345670371,12345670371\n"
+        "D2,Marco Rinaldi,consumer,,RSSMRA80A01H501U\n"
+        "D3,Rossi Srl,business,IT12345670372,\n"  # wrong check digit
+        "D4,Anna Neri,consumer,,NRENNA80A41H501X\n"  # wrong check letter
+    )
+    found = problems(folder(tmp_path, debtors_csv=debtors))
+    assert [(e.source, e.line, e.field, e.record) for e in found] == [
+        ("debtors.csv", 4, "vat_number", "debtor D3"),
+        ("debtors.csv", 5, "tax_code", "debtor D4"),
+    ]
+    toml = TOML.replace('vat_number = "IT03287650372"', 'vat_number = "IT03287650373"')
+    error = only(folder(tmp_path, dunning_toml=toml))
+    assert (error.source, error.record, error.field) == ("dunning.toml", "creditor", "vat_number")
 
 
 def test_credit_note_problems(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ The public API: the domain records, the policy building blocks, and the engine.
 
 from __future__ import annotations
 
-from . import compensation, interest, limitation, rates
+from . import compensation, interest, limitation, payment, rates
 from .allocation import Allocation, by_reference_then_oldest, legal_order, oldest_first
 from .calendars import Calendar, Closure, ContactHours
 from .case import Case, Contact, Episode, ItemState
@@ -217,6 +217,7 @@ __all__ = [
     "oldest_first",
     "on_business_days",
     "pause_on_dispute",
+    "payment",
     "pec",
     "phone",
     "plan",

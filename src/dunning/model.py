@@ -13,6 +13,10 @@ from typing import Literal, TypeAlias, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
+from stdnum import iban as stdnum_iban
+from stdnum.eu import vat as eu_vat
+from stdnum.exceptions import ValidationError
+from stdnum.it import codicefiscale
 
 from .errors import DataError
 from .money import Money
@@ -45,17 +49,71 @@ _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-_IBAN = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$")
+_IBAN_CHARS = re.compile(r"^[A-Za-z0-9 ]+$")
+
+# The two-letter prefixes of EU VAT numbers (VIES): the ISO country code, but EL for Greece.
+_VAT_PREFIX = {cc.upper(): cc.upper() for cc in eu_vat.MEMBER_STATES} | {"GR": "EL"}
+_VAT_PREFIXES = frozenset(_VAT_PREFIX.values()) | {"GR"}
 
 
-def _iban_ok(iban: str) -> bool:
-    """Whether ``iban`` (spaces allowed, any case) has an IBAN's shape and a valid ISO 13616
-    mod-97 check: ``_iban_ok("IT60 X054 2811 1010 0000 0123 456")`` is true."""
-    compact = iban.replace(" ", "").upper()
-    if not _IBAN.match(compact):
-        return False
-    digits = "".join(str(int(c, 36)) for c in compact[4:] + compact[:4])
-    return int(digits) % 97 == 1
+def _why(error: ValidationError) -> str:
+    """stdnum's reason as a clause: ``"the number's checksum or check digit is invalid"``."""
+    message = str(error).rstrip(".")
+    return message[:1].lower() + message[1:]
+
+
+def _iban_error(iban: object) -> str | None:
+    """Why ``iban`` is not a valid IBAN, or None when it is one. Spaces and lower case are
+    accepted (``"it60 x054 2811 1010 0000 0123 456"``); other separators are not. The check is
+    `stdnum.iban`: the ISO 13616 mod-97 check digits and the country's BBAN format."""
+    if not isinstance(iban, str) or not _IBAN_CHARS.match(iban):
+        return "only letters, digits and spaces may appear in it"
+    try:
+        stdnum_iban.validate(iban.replace(" ", ""))
+    except ValidationError as error:
+        return _why(error)
+    return None
+
+
+def _vat_error(number: object, country: str) -> str | None:
+    """Why ``number`` is not a valid VAT number for a record in ``country``, or None.
+
+    A number with an EU prefix ("IT03287650372", "DE136695976", "EL094259216") is checked by
+    `stdnum.eu.vat`; one without a prefix ("03287650372") as a number of ``country`` when that
+    is an EU member state (an Italian *partita IVA* by `stdnum.it.iva`). Numbers of countries
+    outside the EU are kept unchecked.
+    """
+    if not isinstance(number, str) or not number.strip():
+        return "must be a non-empty string"
+    compact = number.replace(" ", "").upper()
+    country = country.upper() if isinstance(country, str) else ""
+    if compact[:2] in _VAT_PREFIXES:
+        prefixed = compact
+    elif country in _VAT_PREFIX:
+        prefixed = _VAT_PREFIX[country] + compact
+    else:
+        return None
+    try:
+        eu_vat.validate(prefixed)
+    except ValidationError as error:
+        return _why(error)
+    return None
+
+
+def _tax_code_error(code: object, country: str) -> str | None:
+    """Why ``code`` is not a valid tax code for a record in ``country``, or None. An Italian
+    *codice fiscale* is checked by `stdnum.it.codicefiscale`: 16 characters for a person
+    (check letter and date of birth), 11 digits for a company or body (its *partita IVA*
+    rules). Other countries' codes are kept unchecked."""
+    if not isinstance(code, str) or not code.strip():
+        return "must be a non-empty string"
+    if not isinstance(country, str) or country.upper() != "IT":
+        return None
+    try:
+        codicefiscale.validate(code)
+    except ValidationError as error:
+        return _why(error)
+    return None
 
 
 def _fail(record: str, field: str, message: str) -> DataError:
@@ -138,8 +196,12 @@ class Creditor:
 
     def __attrs_post_init__(self) -> None:
         _require_text("creditor", "name", self.name)
-        if self.iban is not None and not (isinstance(self.iban, str) and _iban_ok(self.iban)):
-            raise _fail("creditor", "iban", f"{self.iban!r} is not a valid IBAN")
+        if self.iban is not None and (why := _iban_error(self.iban)):
+            raise _fail("creditor", "iban", f"{self.iban!r} is not a valid IBAN: {why}")
+        if self.vat_number is not None and (why := _vat_error(self.vat_number, self.country)):
+            raise _fail(
+                "creditor", "vat_number", f"{self.vat_number!r} is not a valid VAT number: {why}"
+            )
 
 
 @attrs.frozen
@@ -183,6 +245,10 @@ class Debtor:
                 raise _fail(rec, field, f"{value!r} is not an e-mail address")
         if self.phone is not None and not _E164.match(self.phone):
             raise _fail(rec, "phone", f"{self.phone!r} is not in E.164 form (e.g. +390212345678)")
+        if self.vat_number is not None and (why := _vat_error(self.vat_number, self.country)):
+            raise _fail(rec, "vat_number", f"{self.vat_number!r} is not a valid VAT number: {why}")
+        if self.tax_code is not None and (why := _tax_code_error(self.tax_code, self.country)):
+            raise _fail(rec, "tax_code", f"{self.tax_code!r} is not a valid tax code: {why}")
         unknown = self.opt_out - set(CHANNELS)
         if unknown:
             raise _fail(rec, "opt_out", f"unknown channel(s) {sorted(unknown)}")

@@ -83,7 +83,7 @@ DEBTORS: tuple[Debtor, ...] = (
         "B1",
         "Bar Centrale S.n.c.",
         kind="business",
-        vat_number="IT09876543210",
+        vat_number="IT09876540379",
         email="info@barcentrale.example.it",
         pec="barcentrale@pec.example.it",
         phone="+390511234567",

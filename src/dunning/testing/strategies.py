@@ -58,7 +58,7 @@ __all__ = [
 #: The creditor of the portfolios drawn by `portfolios`.
 CREDITOR = Creditor(
     "Tipografia Emiliana S.r.l.",
-    vat_number="IT01234567890",
+    vat_number="IT01234560371",
     address=_Address(("Via Emilia 10",), "40100", "Bologna", "BO"),
     iban="IT60X0542811101000000123456",
     email="amministrazione@tipografia.example.it",
