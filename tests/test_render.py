@@ -22,6 +22,7 @@ from dunning import (
     Portfolio,
     PostalAddress,
 )
+from dunning.payment import parse_reference
 from dunning.policies import de, es, eu, fr, italy, uk, us
 from dunning.policy import PolicyLike
 from dunning.render import LANGUAGES, Templates, render
@@ -143,6 +144,10 @@ def test_every_step_says_what_the_law_and_good_practice_require(
                 _money(principal[key], language),  # as the policy's allocation imputes
             ):
                 assert required in text, (where, key, required)
+        # how to pay: the case's structured creditor reference, for the bank statement
+        rf = parse_reference(text)
+        assert rf is not None, where
+        assert (rf.debtor_id, rf.currency) == ("D1", action.currency), where
         if action.kind == "notice":
             continue
         # the total, the deadline, the reminders so far

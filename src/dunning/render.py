@@ -16,7 +16,9 @@ context built from the data, never typed by hand:
 - the new deadline and **what happens next**, taken from the policy itself: the step the
   engine would plan the day after the deadline if nothing is paid (a reminder never announces
   a step the policy will not take);
-- how to pay (the creditor's IBAN and the invoice numbers to quote).
+- how to pay: the creditor's IBAN, and the structured creditor reference of the case and
+  episode (`dunning.payment.creditor_reference`, ISO 11649) with the invoice numbers, so the
+  payment can be matched on the bank statement.
 
 Templates render in jinja2's sandbox; the HTML part escapes everything it is given. Money,
 dates and percentages are formatted by babel in the debtor's locale, with one formatter per
@@ -47,6 +49,7 @@ from .errors import PolicyError
 from .events import Event
 from .model import Debtor, Invoice
 from .money import Money
+from .payment import creditor_reference, format_reference
 from .policy import Policy, PolicyLike
 from .portfolio import Portfolio
 from .proposal import Action
@@ -259,6 +262,10 @@ def _context(
             else None
         ),
         "references": ", ".join(r["number"] for r in claimed),
+        # one structured creditor reference per case and episode, for the bank statement
+        "rf": format_reference(
+            creditor_reference(action.debtor_id, action.currency, max(case.episode.number, 1))
+        ),
         "validation_end": _validation_end(action, fmt),
     }
 
