@@ -204,6 +204,7 @@ def test_html_escapes_what_it_is_given_and_user_templates_are_sandboxed(tmp_path
     assert "<script>" in message.text
     assert "<script>" not in message.html
     assert "&lt;script&gt;" in message.html
+    assert '<html lang="it">' in message.html
     (tmp_path / "it").mkdir()
     (tmp_path / "it" / "reminder.txt").write_text("{{ creditor.__class__.__mro__ }}")
     with pytest.raises(Exception, match=r"unsafe|not safely|__class__|attribute"):

@@ -178,8 +178,12 @@ def render(
     module = template.make_module(context)
     subject = str(getattr(module, "subject", "")).strip()
     text = _tidy(str(module))
-    html = env.get_template(f"{language}/message.html").render(
-        **context, subject=subject, paragraphs=[p for p in text.split("\n\n") if p.strip()]
+    layout = env.select_template([f"{language}/message.html", "message.html"])
+    html = layout.render(
+        **context,
+        language=language,
+        subject=subject,
+        paragraphs=[p for p in text.split("\n\n") if p.strip()],
     )
     to = {"pec": debtor.pec, "email": debtor.email}.get(action.channel)
     return Message(action.key, action.channel, language, subject, text, html, to)
