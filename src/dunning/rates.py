@@ -65,7 +65,6 @@ __all__ = [
     "builtin_rates",
     "installed_rates",
     "iter_rows",
-    "last_period",
     "load_rates",
     "lookup",
     "period_kind",
@@ -306,14 +305,6 @@ class RateSet:
             )
         )
 
-    def toml(self) -> str:
-        """The rows as ``dunning.toml`` lines (``[interest.reference_rates."key"]`` tables)."""
-        out = []
-        for key, rows in self.tables:
-            out.append(f"[interest.reference_rates.{_quote(key)}]")
-            out.extend(f'"{row.period}" = "{row.value}"' for row in rows)
-        return "\n".join(out)
-
 
 def to_rates(value: RatesLike) -> RateSet:
     """``value`` as a `RateSet` (an attrs converter): see `RateSet.of`."""
@@ -381,13 +372,16 @@ def _packaged() -> RateSet:
     return found
 
 
+@cache
 def installed_rates() -> RateSet:
-    """The rates of installed data packages (entry points) over the built-in ones."""
+    """The rates of installed data packages (entry points) over the built-in ones (merged once:
+    every rate lookup reads them)."""
     return _packaged() | builtin_rates()
 
 
 def _reset() -> None:
     """Forget the cached rates (for tests that install entry points)."""
+    installed_rates.cache_clear()
     _packaged.cache_clear()
     builtin_rates.cache_clear()
 
@@ -402,13 +396,6 @@ def lookup(layers: Iterable[RateSet], keys: Iterable[str], period: str) -> Rate 
             if row is not None:
                 return row
     return None
-
-
-def last_period(layers: Iterable[RateSet], keys: Iterable[str]) -> str | None:
-    """The latest period any layer knows under ``keys``."""
-    names = list(keys)
-    periods = [row.period for layer in layers for key in names for row in layer.rows(key)]
-    return max(periods, key=period_start) if periods else None
 
 
 def iter_rows(layers: Iterable[RateSet], keys: Iterable[str]) -> Iterator[Rate]:
