@@ -27,7 +27,7 @@ from .policy import Policy, PolicyLike
 from .portfolio import Portfolio
 from .proposal import Action, Alert, Proposal, Timeline, Waiting
 from .reasons import KIND_IT, Reason, episode_count
-from .steps import PROVEN_POSTAL_SERVICES, Route, Routes
+from .steps import ASSUMED_DELIVERY_DAYS, PROVEN_POSTAL_SERVICES, Route, Routes
 from .timezones import debtor_zones
 
 __all__ = [
@@ -512,10 +512,6 @@ def _alerts(
     ]
 
 
-#: How long `simulate` assumes a message takes to be proven delivered, by channel.
-_DELIVERY_DAYS = {"pec": 0, "postal": 4}
-
-
 def assumed_deliveries(
     actions: Iterable[Action], known: Iterable[str] = ()
 ) -> list[DeliveryConfirmed]:
@@ -524,7 +520,7 @@ def assumed_deliveries(
     known = set(known)
     out = []
     for action in actions:
-        days = _DELIVERY_DAYS.get(action.channel)
+        days = ASSUMED_DELIVERY_DAYS.get(action.channel)
         if days is None or action.key in known:
             continue
         if action.channel == "postal" and action.service not in PROVEN_POSTAL_SERVICES:

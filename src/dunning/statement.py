@@ -46,6 +46,7 @@ from .model import Debtor
 from .money import Money
 from .policy import PolicyLike
 from .portfolio import Portfolio
+from .steps import ASSUMED_DELIVERY_DAYS
 
 __all__ = ["Statement", "StatementLine", "statement", "statement_for"]
 
@@ -244,16 +245,12 @@ def statement_for(
     )
 
 
-#: Days a letter by post is assumed to take to arrive (as `dunning.engine.simulate` assumes
-#: for a raccomandata): a later start of default claims less, never more.
-_POST_DAYS = 4
-
-
 def _default_dates(events: Iterable[Event], as_of: date) -> dict[str, date]:
     """When each item (by key, and by invoice id for actions that name invoices) was first put
     in default by a dunning letter after its due date: the day the letter reached the debtor
     (its `DeliveryConfirmed`, else the day it was sent for e-mail, PEC and SMS, and 4 days
-    later by post)."""
+    later by post: `dunning.steps.ASSUMED_DELIVERY_DAYS`; a later start of default claims
+    less, never more)."""
     confirmed: dict[str, date] = {}
     letters: list[ActionPlanned] = []
     for event in events:
@@ -265,10 +262,8 @@ def _default_dates(events: Iterable[Event], as_of: date) -> dict[str, date]:
             letters.append(event)
     found: dict[str, date] = {}
     for letter in letters:
-        by_post = letter.channel.startswith("postal")
-        received = confirmed.get(
-            letter.key, letter.date + timedelta(days=_POST_DAYS if by_post else 0)
-        )
+        days = ASSUMED_DELIVERY_DAYS.get(letter.channel.partition(":")[0], 0)
+        received = confirmed.get(letter.key, letter.date + timedelta(days=days))
         if received > as_of:
             continue
         for key in letter.items:

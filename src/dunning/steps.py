@@ -18,6 +18,7 @@ sequence of steps built with ``>>``; an item's level is its position in the ladd
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 import attrs
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from .model import Debtor
 
 __all__ = [
+    "ASSUMED_DELIVERY_DAYS",
     "SEVERITY",
     "Ladder",
     "Route",
@@ -58,6 +60,12 @@ PROVEN_POSTAL_SERVICES = frozenset(
         "certified_rr",
     }
 )
+
+#: How many days a message is assumed to take to reach the debtor where no receipt says when
+#: it did: a PEC the same day, a letter four days later (`dunning.engine.simulate` assumes
+#: proven deliveries with it, `dunning.statement` the start of a German consumer's default).
+#: Channels not listed (e-mail, SMS) arrive the day they are sent.
+ASSUMED_DELIVERY_DAYS: Mapping[str, int] = MappingProxyType({"pec": 0, "postal": 4})
 
 
 #: How firm each kind of step is: within an episode a case never goes to a softer one.
