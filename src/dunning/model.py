@@ -171,12 +171,17 @@ class PostalAddress:
     province: str = ""
     country: str = "IT"
 
-    def format(self) -> str:
-        """The address as printed on an envelope."""
+    @property
+    def place(self) -> str:
+        """Postcode, city and province as one line: ``"40127 Bologna (BO)"``."""
         last = " ".join(filter(None, [self.postcode, self.city]))
         if self.province:
             last += f" ({self.province})"
-        return "\n".join([*self.lines, last, self.country])
+        return last
+
+    def format(self) -> str:
+        """The address as printed on an envelope."""
+        return "\n".join([*self.lines, self.place, self.country])
 
 
 @attrs.frozen

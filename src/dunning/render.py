@@ -150,10 +150,7 @@ def _address_lines(debtor_or_creditor: Any) -> list[str]:
     address = debtor_or_creditor.address
     if address is None:
         return []
-    place = " ".join(p for p in (address.postcode, address.city) if p)
-    if address.province:
-        place += f" ({address.province})"
-    return [*address.lines, place] if place else list(address.lines)
+    return [*address.lines, address.place] if address.place else list(address.lines)
 
 
 def render(
