@@ -20,12 +20,13 @@ from typing import TextIO
 from . import __version__, policies
 from .engine import explain, plan, simulate
 from .errors import DunningError, PolicyError
-from .events import ActionPlanned, Event
+from .events import ActionPlanned, DeliveryConfirmed, DeliveryFailed, Event, MessageSent
 from .history import append_events, read_events
 from .importers.folder import CONFIG, Folder, read_folder
 from .interest import REGIMES, Regime, get_regime
 from .outbox import INDEX, write_outbox
 from .policy import PolicyLike
+from .postal import read_returns
 from .proposal import Alert, Proposal, Waiting
 from .rates import (
     SERIES,
@@ -92,6 +93,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     rat.add_argument("--as-of", type=_date, help="missing periods up to (default: today)")
 
+    rec = sub.add_parser(
+        "receipts",
+        help="record what came back: tracking numbers and return cards of the letters",
+    )
+    rec.add_argument("folder", type=Path)
+    rec.add_argument(
+        "source", type=Path, help="a CSV of posted/delivered/unclaimed/returned letters"
+    )
+    rec.add_argument("--dry-run", action="store_true", help="print, do not record")
+
     sim = sub.add_parser("simulate", help="replay the policy day by day and print the timeline")
     sim.add_argument("folder", type=Path)
     sim.add_argument("--from", dest="start", type=_date, required=True)
@@ -142,6 +153,29 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         )
     if not args.dry_run:
         append_events(args.folder / HISTORY, proposal.events())
+    return 0
+
+
+def _receipts(args: argparse.Namespace, out: TextIO) -> int:
+    history = read_events(args.folder / HISTORY)
+    events = read_returns(args.source, history)
+    for event in events:
+        if isinstance(event, DeliveryConfirmed):
+            what = f"delivered: {event.evidence}"
+        elif isinstance(event, DeliveryFailed):
+            what = f"not delivered: {event.reason}"
+        elif isinstance(event, MessageSent):
+            what = "posted" + (f", tracking {event.message_id}" if event.message_id else "")
+        else:  # pragma: no cover - read_returns makes only these three
+            continue
+        print(f"{event.date}  {event.debtor_id:<10} {event.key}  {what}", file=out)
+    if not events:
+        print(f"Nothing new in {args.source}: every line is already recorded.", file=out)
+    elif args.dry_run:
+        print(f"{len(events)} event(s) not recorded (--dry-run).", file=out)
+    else:
+        append_events(args.folder / HISTORY, events)
+        print(f"{len(events)} event(s) recorded in {args.folder / HISTORY}.", file=out)
     return 0
 
 
@@ -451,7 +485,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 2 bad input, 1 when the reader of
     the output went away, e.g. ``dunning run FOLDER | head``)."""
     stream = out or sys.stdout
-    commands = {"run": _run, "explain": _explain, "simulate": _simulate, "rates": _rates}
+    commands = {
+        "run": _run,
+        "explain": _explain,
+        "simulate": _simulate,
+        "rates": _rates,
+        "receipts": _receipts,
+    }
     try:
         args = _parser().parse_args(argv)
         try:
