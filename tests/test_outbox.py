@@ -37,7 +37,9 @@ def test_run_writes_the_days_messages_as_eml_with_an_index(folder: Path, tmp_pat
         path = out / entry["file"]
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         mail = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        assert mail["To"] == entry["recipient"]
+        assert mail["To"].addresses[0].addr_spec == entry["recipient"]
+        assert mail["To"].addresses[0].display_name  # the debtor's name, not a bare address
+        assert mail["Date"] == "Wed, 15 Jul 2026 09:00:00 +0200"  # Rome in summer, not -0000
         assert mail["Content-Language"] == "it"
         domain = "pec.example" if entry["channel"] == "pec" else "tipografiaemiliana.example"
         assert mail["Message-ID"] == message_id(entry["key"], domain)
@@ -50,8 +52,10 @@ def test_run_writes_the_days_messages_as_eml_with_an_index(folder: Path, tmp_pat
         assert entry["subject"] == mail["Subject"]
     pec = [e for e in index if e["channel"] == "pec"]
     assert pec  # C040, a public administration, by PEC from the creditor's PEC address
-    first = email.message_from_bytes((out / pec[0]["file"]).read_bytes())
-    assert first["From"] == "tipografiaemiliana@pec.example"
+    first = email.message_from_bytes(
+        (out / pec[0]["file"]).read_bytes(), policy=email.policy.default
+    )
+    assert first["From"] == '"Tipografia Emiliana S.r.l." <tipografiaemiliana@pec.example>'
     # the outbox is a preview: the same run again gives the same files, byte for byte
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     again = ["run", str(folder), "--as-of", "2026-07-15", "--dry-run", "--outbox", str(out)]
@@ -67,3 +71,32 @@ def test_message_ids_are_stable_and_distinct() -> None:
     assert a != message_id("C004|EUR|sollecito_1|email|2026-07-16", "example.it")
     assert a.startswith("<")
     assert a.endswith("@example.it>")
+
+
+def test_attachments_go_with_the_message_and_names_are_encoded() -> None:
+    from datetime import UTC, datetime
+
+    from dunning.outbox import to_email
+    from dunning.render import Attachment, Message
+
+    pdf = Attachment("diffida.pdf", "application/pdf", b"%PDF-1.7 fake")
+    assert "13 bytes" in repr(pdf)  # never the bytes themselves
+    message = Message(
+        "k", "pec", "it", "Diffida – F1", "testo", "<p>testo</p>", "a@pec.example", (pdf,)
+    )
+    mail = to_email(
+        message,
+        "b@pec.example",
+        datetime(2026, 7, 15, 9, tzinfo=UTC),
+        sender_name="Caffè Ròssi, S.r.l.",
+        recipient_name="Società “Bianchi”",
+    )
+    parsed = email.message_from_bytes(bytes(mail), policy=email.policy.default)
+    assert parsed["From"].addresses[0].display_name == "Caffè Ròssi, S.r.l."
+    assert parsed["To"].addresses[0].display_name == "Società “Bianchi”"
+    assert parsed["Subject"] == "Diffida – F1"
+    (part,) = list(parsed.iter_attachments())
+    assert part.get_filename() == "diffida.pdf"
+    assert part.get_content_type() == "application/pdf"
+    assert part.get_content() == b"%PDF-1.7 fake"
+    assert parsed.get_body(("plain",)).get_content() == "testo\n"

@@ -136,3 +136,15 @@ def test_every_preset_loads_by_name_and_is_a_module_attribute() -> None:
     for key in presets.PRESETS:
         kwargs = {"country": "IT"} if key.startswith("eu.") else {}
         assert presets.load(key, **kwargs).all_policies
+
+
+def test_no_submodule_shadows_a_public_name() -> None:
+    """Importing ``dunning.x`` sets ``dunning.x`` to the module: a submodule named like a
+    public function (``postal``, ``pec``) would replace it for everyone once imported."""
+    import pkgutil
+
+    before = {name: getattr(dunning, name) for name in dunning.__all__}
+    for info in pkgutil.walk_packages(dunning.__path__, "dunning."):
+        importlib.import_module(info.name)
+    changed = [name for name in dunning.__all__ if getattr(dunning, name) is not before[name]]
+    assert changed == []

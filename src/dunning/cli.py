@@ -26,7 +26,6 @@ from .importers.folder import CONFIG, Folder, read_folder
 from .interest import REGIMES, Regime, get_regime
 from .outbox import INDEX, write_outbox
 from .policy import PolicyLike
-from .postal import read_returns
 from .proposal import Alert, Proposal, Waiting
 from .rates import (
     SERIES,
@@ -39,6 +38,7 @@ from .rates import (
     period_start,
     periods_between,
 )
+from .returns import read_returns
 from .statement import statement_for
 
 __all__ = ["main"]

@@ -22,17 +22,20 @@ import json
 import os
 import re
 from collections.abc import Iterable
-from datetime import datetime, time
+from datetime import UTC, datetime, time
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from .events import Event
 from .policy import PolicyLike
 from .portfolio import Portfolio
 from .proposal import Proposal
 from .render import Message, render
+from .timezones import zones_for
 
 __all__ = ["INDEX", "message_id", "to_email", "write_outbox"]
 
@@ -49,17 +52,31 @@ def message_id(key: str, domain: str = "dunning.invalid") -> str:
     return f"<{digest}@{domain}>"
 
 
-def to_email(message: Message, sender: str, day: datetime) -> EmailMessage:
-    """``message`` as an RFC 5322 e-mail from ``sender``."""
+def to_email(
+    message: Message,
+    sender: str,
+    day: datetime,
+    *,
+    sender_name: str = "",
+    recipient_name: str = "",
+) -> EmailMessage:
+    """``message`` as an RFC 5322 e-mail from ``sender`` (shown as ``sender_name``) to
+    ``message.to`` (shown as ``recipient_name``), dated ``day`` (give it a time zone: a naive
+    one is written as ``-0000``, "zone unknown"), with the message's attachments."""
     mail = EmailMessage()
-    mail["From"] = sender
+    mail["From"] = Address(sender_name, addr_spec=sender) if sender_name and sender else sender
     if message.to:
-        mail["To"] = message.to
+        mail["To"] = Address(recipient_name, addr_spec=message.to) if recipient_name else message.to
     mail["Subject"] = message.subject
     mail["Date"] = format_datetime(day)
     mail["Message-ID"] = message_id(message.key, sender.rpartition("@")[2] or "dunning.invalid")
     mail.set_content(message.text)
     mail.add_alternative(message.html, subtype="html")
+    for attachment in message.attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        mail.add_attachment(
+            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
     mail["Content-Language"] = message.language  # after set_content, which drops Content-*
     # a boundary from the key, not a random one: the same message gives the same bytes
     mail.set_boundary("dunning-" + hashlib.sha256(message.key.encode("utf-8")).hexdigest()[:24])
@@ -95,6 +112,9 @@ def write_outbox(
     out.mkdir(parents=True, exist_ok=True, mode=0o700)
     past = list(history)
     creditor = portfolio.creditor
+    # dated 9:00 in the creditor's zone (UTC when its country has several)
+    zones = zones_for(creditor.country).zones
+    zone = ZoneInfo(zones[0]) if len(zones) == 1 else UTC
     index: list[dict[str, Any]] = []
     for action in proposal:
         entry: dict[str, Any] = {
@@ -111,7 +131,14 @@ def write_outbox(
         if action.channel in ("email", "pec"):
             message = render(action, portfolio, policy, past)
             sender = (creditor.pec if action.channel == "pec" else creditor.email) or ""
-            mail = to_email(message, sender, datetime.combine(action.date, time(9, 0)))
+            debtor = portfolio.debtor(action.debtor_id)
+            mail = to_email(
+                message,
+                sender,
+                datetime.combine(action.date, time(9, 0), tzinfo=zone),
+                sender_name=creditor.name,
+                recipient_name=debtor.name,
+            )
             name = f"{base}.eml"
             _write(out / name, bytes(mail))
             entry.update(file=name, recipient=message.to, subject=message.subject)

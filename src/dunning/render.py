@@ -55,12 +55,22 @@ from .portfolio import Portfolio
 from .proposal import Action
 from .statement import Statement, statement_for
 
-__all__ = ["LANGUAGES", "Message", "Templates", "render"]
+__all__ = ["LANGUAGES", "Attachment", "Message", "Templates", "render"]
 
 #: Languages with shipped templates.
 LANGUAGES = ("it", "en")
 
 _KINDS = ("notice", "reminder", "formal_notice", "hand_over")
+
+
+@attrs.frozen
+class Attachment:
+    """A file that goes with a message (the letter's PDF on a formal notice)."""
+
+    filename: str
+    content_type: str
+    """A MIME type, ``"application/pdf"``."""
+    data: bytes = attrs.field(repr=lambda data: f"<{len(data)} bytes>")
 
 
 @attrs.frozen
@@ -77,6 +87,8 @@ class Message:
     to: str | None
     """The debtor's address on the action's channel (e-mail or PEC); None for a letter, an
     SMS or the agency's hand-over (the text then is the letter's body or the debtor's notice)."""
+    attachments: tuple[Attachment, ...] = ()
+    """Files that go with it (`attrs.evolve` a message to add one)."""
 
 
 class _Format:

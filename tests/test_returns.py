@@ -25,7 +25,7 @@ from dunning import (
 )
 from dunning.cli import main
 from dunning.policies import italy
-from dunning.postal import read_returns
+from dunning.returns import read_returns
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "tipografia"
 
