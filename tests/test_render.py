@@ -222,3 +222,52 @@ def test_a_call_is_not_a_message() -> None:
     call = next(a for a in timeline if a.kind == "call")
     with pytest.raises(PolicyError, match="a call is a task for a person"):
         render(call, pf, policy, [e for e in events if e.date < call.date])
+
+
+def test_an_installed_template_package_overrides_the_shipped_wording(tmp_path) -> None:
+    """A package installed for real (a .dist-info with an entry point in the group
+    dunning.templates, found by importlib.metadata on sys.path) replaces one template; a
+    folder still wins over it, and packages=False ignores it."""
+    import sys
+
+    from dunning.render import _environment
+
+    package = tmp_path / "acme_dunning_templates"
+    (package / "templates" / "it").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "templates" / "it" / "reminder.txt").write_text(
+        "{% set subject %}Acme{% endset %}Acme ricorda: {{ amount }}"
+    )
+    info = tmp_path / "acme_dunning_templates-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: acme-dunning-templates\nVersion: 1.0\n"
+    )
+    (info / "entry_points.txt").write_text("[dunning.templates]\nacme = acme_dunning_templates\n")
+    pf, policy, (timeline, events) = _year("italy", "business", "it")
+    action = next(a for a in timeline if a.kind == "reminder")
+    before = [e for e in events if e.date < action.date]
+    sys.path.insert(0, str(tmp_path))
+    _environment.cache_clear()
+    try:
+        packaged = render(action, pf, policy, before)
+        assert packaged.subject == "Acme"
+        assert packaged.text.startswith("Acme ricorda: ")
+        # the other kinds still come from the shipped templates
+        notice = next(a for a in timeline if a.kind == "formal_notice")
+        assert (
+            "1219" in render(notice, pf, policy, [e for e in events if e.date < notice.date]).text
+        )
+        shipped = render(action, pf, policy, before, templates=Templates(packages=False))
+        assert shipped.subject != "Acme"
+        folder = tmp_path / "mine"
+        (folder / "it").mkdir(parents=True)
+        (folder / "it" / "reminder.txt").write_text("{% set subject %}Mio{% endset %}Mio")
+        assert render(action, pf, policy, before, templates=Templates(folder)).subject == "Mio"
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("acme_dunning_templates", None)
+        _environment.cache_clear()
+    assert render(action, pf, policy, before).subject != "Acme"
+    with pytest.raises(PolicyError, match="no template folder"):
+        render(action, pf, policy, before, templates=Templates(tmp_path / "nope"))

@@ -46,8 +46,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from importlib import resources
-from importlib.abc import Traversable
 from importlib.metadata import entry_points
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Literal, TypeAlias
 

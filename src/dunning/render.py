@@ -35,7 +35,10 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache
+from importlib.metadata import entry_points
+from importlib.resources.abc import Traversable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import attrs
@@ -55,7 +58,7 @@ from .portfolio import Portfolio
 from .proposal import Action
 from .statement import Statement, statement_for
 
-__all__ = ["LANGUAGES", "Attachment", "Message", "Templates", "render"]
+__all__ = ["LANGUAGES", "TEMPLATE_GROUP", "Attachment", "Message", "Templates", "render"]
 
 #: Languages with shipped templates.
 LANGUAGES = ("it", "en")
@@ -114,20 +117,60 @@ def _format(locale: str) -> _Format:
 
 @attrs.frozen
 class Templates:
-    """Where templates come from: ``folder`` (searched first, laid out as
-    ``<language>/<name>.txt``), then the shipped ones."""
+    """Where templates come from, searched in this order:
+
+    1. ``folder``, laid out as ``<language>/<name>.txt`` like the shipped templates;
+    2. the template packages installed under the entry point group ``dunning.templates``
+       (unless ``packages=False``), by entry point name: an entry point names a folder laid
+       out the same way — a path, an ``importlib.resources`` traversable, or a module or
+       package whose ``templates/`` folder it is — or a `jinja2.BaseLoader`;
+    3. the shipped templates.
+
+    A house style shared by several companies is then a package of its own::
+
+        [project.entry-points."dunning.templates"]
+        acme = "acme_dunning_templates"        # acme_dunning_templates/templates/it/...
+    """
 
     folder: Path | None = attrs.field(default=None, converter=attrs.converters.optional(Path))
+    packages: bool = True
 
     def environment(self) -> jinja2.Environment:
-        return _environment(self.folder)
+        return _environment(self.folder, self.packages)
+
+
+#: The entry point group of template packages.
+TEMPLATE_GROUP = "dunning.templates"
+
+
+def _package_loader(name: str, loaded: object) -> jinja2.BaseLoader:
+    if isinstance(loaded, jinja2.BaseLoader):
+        return loaded
+    if isinstance(loaded, ModuleType):
+        where = getattr(loaded, "__file__", None)
+        if where is None:
+            raise PolicyError(f"template package {name!r}: module {loaded.__name__} has no file")
+        return jinja2.FileSystemLoader(str(Path(where).parent / "templates"))
+    if isinstance(loaded, str | Path):
+        return jinja2.FileSystemLoader(str(loaded))
+    if isinstance(loaded, Traversable):
+        return jinja2.FileSystemLoader(str(loaded))
+    raise PolicyError(
+        f"entry point {name!r} in group {TEMPLATE_GROUP!r} gave {type(loaded).__name__}; "
+        "expected a folder of templates, a module with a templates/ folder or a jinja2 loader"
+    )
 
 
 @cache
-def _environment(folder: Path | None) -> jinja2.Environment:
+def _environment(folder: Path | None, packages: bool = True) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = []
     if folder is not None:
+        if not folder.is_dir():
+            raise PolicyError(f"no template folder {str(folder)!r}")
         loaders.append(jinja2.FileSystemLoader(str(folder)))
+    if packages:
+        for ep in sorted(entry_points(group=TEMPLATE_GROUP), key=lambda e: e.name):
+            loaders.append(_package_loader(ep.name, ep.load()))
     loaders.append(jinja2.PackageLoader("dunning", "templates"))
     env = SandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
