@@ -15,8 +15,9 @@ import pytest
 
 from dunning import Event, policies, simulate
 from dunning.importers.folder import read_folder
-from dunning.render import Message, render
+from dunning.render import Message, _format, render
 
+ITALIAN = _format("it_IT")
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "tipografia"
 
 #: What never belongs in a message a debtor reads.
@@ -111,3 +112,23 @@ def test_a_hand_over_comes_after_a_formal_notice_in_the_same_episode(year) -> No
             assert last_kind.get(key) == "formal_notice", (key, last_kind.get(key))
         if action.kind in ("reminder", "formal_notice", "hand_over"):
             last_kind[key] = action.kind
+
+
+def test_an_invoice_already_due_is_never_called_not_yet_due(year) -> None:
+    checked = 0
+    for action, message, before in year:
+        items = {
+            i.key: i for i in _data().portfolio.case(action.debtor_id, action.date, before).items
+        }
+        for key in action.upcoming:
+            item = items[key]
+            line = f"- fattura {item.label} "
+            due = ITALIAN.date(item.due_date)
+            said = [ln for ln in message.text.splitlines() if ln.startswith(line) and due in ln]
+            assert said, (action.key, key)
+            if item.due_date < action.date:
+                checked += 1
+                assert all("scaduta il" in ln for ln in said), (action.key, said)
+            else:
+                assert all("in scadenza il" in ln for ln in said), (action.key, said)
+    assert checked  # the example has items overdue but not claimed

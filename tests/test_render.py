@@ -100,7 +100,10 @@ def _money(value: Money, language: str) -> str:
 
 
 def _date(value: date, language: str) -> str:
-    return str(format_date(value, "long", locale=LOCALES[language]))
+    text = str(format_date(value, "long", locale=LOCALES[language]))
+    if language == "it" and value.day == 1:
+        text = text.replace("1 ", "1º ", 1)  # Italian writes the first of the month "1º"
+    return text
 
 
 @pytest.mark.parametrize(("preset", "kind", "language"), _cases())

@@ -104,7 +104,12 @@ class _Format:
         return str(format_currency(value.amount, value.currency, locale=self.locale))
 
     def date(self, value: date | None) -> str:
-        return "" if value is None else str(format_date(value, "long", locale=self.locale))
+        if value is None:
+            return ""
+        text = str(format_date(value, "long", locale=self.locale))
+        if self.locale.language == "it" and value.day == 1 and text.startswith("1 "):
+            text = "1º" + text[1:]  # "1º aprile 2026", as Italian writes the first of the month
+        return text
 
     def percent(self, value: Decimal) -> str:
         return f"{format_decimal(value, format='#,##0.00', locale=self.locale)} %"
@@ -284,7 +289,10 @@ def _context(
     owed = sum(
         (principal.get(k, items[k].open) for k in action.items if k in items), action.amount * 0
     )
-    upcoming = [row(k) for k in action.upcoming if k in items]
+    # not claimed: the items not yet due, and apart those already due that this step does
+    # not claim (in their grace days): a letter must not call them "not yet due"
+    upcoming = [row(k) for k in action.upcoming if k in items and not _due(items[k], action)]
+    recent = [row(k) for k in action.upcoming if k in items and _due(items[k], action)]
     return {
         "creditor": {
             "name": creditor.name,
@@ -309,6 +317,7 @@ def _context(
         "reminders_before": case.episode.reminders,
         "claimed": claimed,
         "upcoming": upcoming,
+        "recent": recent,
         "amount": fmt.money(owed),
         "account": _account(account, action, owed, fmt),
         "next": _next(action, chosen, portfolio, history),
@@ -324,6 +333,11 @@ def _context(
         ),
         "validation_end": _validation_end(action, fmt),
     }
+
+
+def _due(item: Any, action: Action) -> bool:
+    """Whether ``item`` has fallen due by the day of ``action``."""
+    return bool(item.due_date < action.date)
 
 
 def _validation_end(action: Action, fmt: _Format) -> str:
