@@ -288,22 +288,22 @@ def _alert_lines(alerts: Sequence[Alert]) -> list[str]:
     rows: list[tuple[str, str, str]] = []
     grouped: dict[str, list[Alert]] = {}
     for alert in alerts:
-        if alert.kind == "interest_rate" and ": the interest on " in alert.why:
-            grouped.setdefault(alert.why.split(": the interest on ")[0], []).append(alert)
+        if alert.kind == "interest_rate" and alert.topic:
+            grouped.setdefault(alert.topic, []).append(alert)
         else:
             rows.append((alert.debtor_id, alert.kind, alert.why))
-    for head, group in grouped.items():
+    for topic, group in grouped.items():
         if len(group) == 1:
             rows.append((group[0].debtor_id, group[0].kind, group[0].why))
             continue
         ids = ", ".join(a.debtor_id for a in group)
         until = min(a.date for a in group) - timedelta(days=1)
-        advice = group[0].why.split("; add ", 1)[-1]
+        advice = group[0].advice
         rows.append(
             (
                 f"{len(group)} debtors",
                 "interest_rate",
-                f"{head}: the interest of {ids} is shown up to {until} only; add {advice}",
+                f"{topic}: the interest of {ids} is shown up to {until} only; {advice}",
             )
         )
     debtor = max(len(r[0]) for r in rows)

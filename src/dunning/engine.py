@@ -212,14 +212,16 @@ def _stale_rates(case: Case, policy: Policy, action: Action, on: date) -> tuple[
         return ()
     periods = ", ".join(missing)
     lines = " ".join(f'"{p}" = "<rate>"' for p in missing)
-    why = (
-        f"no {regime.key} rate for {periods}: the interest on "
-        f"{', '.join(dict.fromkeys(k for keys in missing.values() for k in keys))} is shown up "
-        f"to {known_until} only; add the published {regime.reference_name} to dunning.toml: "
+    topic = f"no {regime.key} rate for {periods}"
+    advice = (
+        f"add the published {regime.reference_name} to dunning.toml: "
         f'[interest.reference_rates."{regime.key}"] {lines}'
     )
+    keys = ", ".join(dict.fromkeys(k for keys in missing.values() for k in keys))
+    why = f"{topic}: the interest on {keys} is shown up to {known_until} only; {advice}"
     first = known_until + timedelta(days=1)
-    return (Alert(case.debtor_id, case.currency, "", "interest_rate", first, why),)
+    alert = Alert(case.debtor_id, case.currency, "", "interest_rate", first, why, topic, advice)
+    return (alert,)
 
 
 def _waiting(case: Case, decision: Decision, on: date) -> Waiting:

@@ -130,6 +130,11 @@ class Alert:
     kind: str
     date: dt.date
     why: str
+    topic: str = ""
+    """What alerts of different debtors have in common when one piece of advice settles them
+    all (a missing reference rate: ``"no it-231 rate for 2026-H2"``); empty when none."""
+    advice: str = ""
+    """What to do about it, on its own (``why`` says it too, for this debtor)."""
 
 
 @attrs.frozen
