@@ -284,6 +284,7 @@ def test_bad_outcomes_are_all_reported_with_their_line_and_column(example) -> No
         "C015,2026-08-25,reached,,12.50,\n"
         "C015,2026-08-25,promise,2026-09-10,12.5.0,\n"
         "C015,2026-08-25,,,,\n"
+        "C015,2026-08-25,no_answer,,,\n"
     )
     with pytest.raises(DataError) as caught:
         _outcomes(text, example[0])
@@ -298,11 +299,21 @@ def test_bad_outcomes_are_all_reported_with_their_line_and_column(example) -> No
         (8, "date"),
         (9, "promised_amount"),
         (10, "promised_amount"),
+        (12, "key"),
     ]
     messages = [e.message for e in caught.value.errors]
     assert "did you mean 'promise'" in messages[0]
     assert "belongs to debtor 'C004'" in messages[4]
     assert all(e.source == "call_outcomes.csv" for e in caught.value.errors)
+
+
+def test_a_key_must_match_the_debtor(example) -> None:
+    text = (
+        "key,debtor_id,date,outcome\nC004|EUR|telefonata|phone|2026-08-25,C015,2026-08-25,reached\n"
+    )
+    with pytest.raises(DataError) as caught:
+        _outcomes(text, example[0])
+    assert [(e.line, e.field) for e in caught.value.errors] == [(2, "key")]
 
 
 def test_an_unknown_column_is_reported(example) -> None:
@@ -330,3 +341,48 @@ def test_the_folder_reads_call_outcomes(tmp_path) -> None:
     assert [(e.source, e.line, e.field) for e in caught.value.errors] == [
         ("call_outcomes.csv", 2, "outcome")
     ]
+
+
+def test_a_debt_collectors_call_in_the_consumers_hours_with_the_disclosure() -> None:
+    from dunning import Creditor, Debtor, Invoice, Portfolio, PostalAddress
+    from dunning.policies import us
+
+    jane = Debtor(
+        "U1",
+        "Jane Doe",
+        kind="consumer",
+        country="US",
+        locale="en_US",
+        timezone="America/Chicago",
+        email="jane@example.com",
+        phone="+13125550100",
+        address=PostalAddress(["1 Main St"], "60601", "Chicago", "IL", "US"),
+    )
+    bill = Invoice.single("INV-9", "U1", date(2026, 1, 5), date(2026, 2, 4), Money("800", "USD"))
+    portfolio = Portfolio(
+        Creditor("Acme Recovery LLC", country="US", locale="en_US"), [jane], [bill]
+    )
+    policy = us.regulation_f(collector=True)
+    timeline = simulate(portfolio, policy, date(2026, 3, 2), date(2026, 5, 8))
+    call = next(a for a in timeline if a.channel == "phone")
+    history = [e for e in timeline.events if e.date < call.date]
+    (task,) = call_tasks([call], portfolio, policy, history)
+    # Regulation F's hours in the consumer's zone; the caller's clock is Eastern
+    assert task.window() == "08:00-21:00 America/Chicago"
+    assert task.window(caller=True) == "09:00-22:00 America/New_York"
+    assert "debt collector" in task.talking_points[0]
+    assert task.language == "en"
+
+
+def test_call_outcome_events_survive_the_history_file(example, tmp_path) -> None:
+    from dunning.history import append_events, read_events
+
+    text = (
+        "key,debtor_id,date,outcome,until,promised_amount,invoice_id\n"
+        "C015|EUR|telefonata|phone|2026-08-25,,2026-08-25,no_answer,,,\n"
+        ",C015,2026-08-25,promise,2026-09-10,500.00,\n"
+        ",C015,2026-08-25,dispute,,,2026/0029\n"
+    )
+    events = _outcomes(text, example[0])
+    append_events(tmp_path / "history.jsonl", events)
+    assert tuple(read_events(tmp_path / "history.jsonl")) == events

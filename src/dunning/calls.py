@@ -234,6 +234,9 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "pay_rf": "Riferimento di pagamento: {rf}",
         "plan": "Piano di rientro concordato il {date}",
         "whole": "tutto il dovuto",
+        "collector": "Dire che la chiamata viene da un'agenzia di recupero crediti (debt "
+        "collector, 15 U.S.C. § 1692e(11)) e parlare del debito solo con il debitore "
+        "(12 CFR § 1006.6(d))",
     },
     "en": {
         "overdue": "Overdue: {label} (due {due}, open {open})",
@@ -254,6 +257,9 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "pay_rf": "Payment reference: {rf}",
         "plan": "Payment plan agreed on {date}",
         "whole": "everything due",
+        "collector": "Say that this is a communication from a debt collector (15 U.S.C. "
+        "§ 1692e(11)); discuss the debt with the consumer only, never with anyone else "
+        "(12 CFR § 1006.6(d))",
     },
 }
 
@@ -384,6 +390,8 @@ def _talking_points(
     names = _CHANNELS[language]
     items = {i.key: i for i in case.items}
     points: list[str] = []
+    if "collector" in action.policy:
+        points.append(text["collector"])  # the disclosure a debt collector owes, on every call
     account = statement_for(portfolio, policy, action.debtor_id, action.date, history)
     principal = {line.key: line.principal_open for line in account.lines}
     for key in action.items:
@@ -667,6 +675,7 @@ def calls_ics(tasks: Iterable[CallTask], *, domain: str = "dunning.invalid") -> 
 # -- outcomes ------------------------------------------------------------------------------
 
 _NEEDS: Mapping[str, tuple[str, ...]] = {
+    "no_answer": ("key",),
     "promise": ("until",),
     "callback": ("until",),
 }
@@ -746,6 +755,8 @@ def read_call_outcomes(source: str | os.PathLike[str], portfolio: Portfolio) -> 
         key = row.get("key") or ""
         debtor_id = row.get("debtor_id") or key.partition("|")[0] or None
         row.record = f"call outcome of {debtor_id or '?'}"
+        if key and row.get("debtor_id") not in (None, key.partition("|")[0]):
+            row.fail("key", f"is a call to {key.partition('|')[0]!r}, not to {debtor_id!r}")
         if debtor_id is None:
             row.fail("debtor_id", "must not be empty (or give the call's key)")
         elif debtor_id not in {d.id for d in portfolio.debtors}:
