@@ -262,6 +262,18 @@ def test_the_filled_in_call_list_reads_back_as_excel_saves_it(example) -> None:
     assert promise.debtor_id == rows[0]["debtor_id"]
     assert (promise.until, promise.amount) == (date(2026, 9, 10), Money("1000.00", "EUR"))
     assert events[2].key == rows[1]["key"]  # type: ignore[attr-defined]
+    # a problem names the line its record starts on, though cells span several lines
+    rows[1].update(outcome="no answer")
+    out = io.StringIO(newline="")
+    writer = csv.DictWriter(out, fieldnames=list(CALL_COLUMNS), delimiter=";")
+    writer.writeheader()
+    writer.writerows(rows)
+    with pytest.raises(DataError) as caught:
+        _outcomes(out.getvalue(), portfolio)
+    first_record = out.getvalue().split("\r\n" + rows[1]["key"])[0]
+    (error,) = caught.value.errors
+    assert (error.field, error.line) == ("outcome", first_record.count("\n") + 2)
+    assert "did you mean 'no_answer'" in error.message
 
 
 def test_outcomes_from_a_file(example, tmp_path) -> None:

@@ -350,6 +350,7 @@ def contact_log(
             line = text[key].format(date=day, channel=channel(event.channel))
         elif isinstance(event, DeliveryConfirmed):
             line = text["delivered"].format(date=day, channel=channel(event.channel))
+            line += f": {event.evidence}" if event.evidence else ""
         elif isinstance(event, DeliveryFailed):
             line = text["failed"].format(
                 date=day, channel=channel(event.channel), reason=event.reason

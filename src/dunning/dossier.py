@@ -445,7 +445,12 @@ def build_dossier(
         debtor.id, portfolio.events_of(debtor.id), creditor.locale
     )
     log = contact_log(case, fmt, language, invoices)
-    history_text = f"{debtor.name} ({debtor.id})\n\n{story}\n\n" + "\n".join(log) + "\n"
+    history_text = (
+        f"{debtor.name} ({debtor.id}): {action.step} {action.date}\n\n"
+        f"Contacts\n--------\n{story}\n\n"
+        f"Contact log (with deliveries, replies and payments)\n"
+        f"---------------------------------------------------\n" + "\n".join(log) + "\n"
+    )
     members["history.txt"] = history_text.encode("utf-8")
 
     data: dict[str, Any] = {
