@@ -8,12 +8,15 @@ import io
 import json
 import shutil
 import stat
+import zipfile
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from dunning.cli import main
-from dunning.outbox import INDEX, message_id
+from dunning.outbox import INDEX, message_id, write_outbox
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "tipografia"
 
@@ -100,3 +103,54 @@ def test_attachments_go_with_the_message_and_names_are_encoded() -> None:
     assert part.get_content_type() == "application/pdf"
     assert part.get_content() == b"%PDF-1.7 fake"
     assert parsed.get_body(("plain",)).get_content() == "testo\n"
+
+
+def _example_day(day: date) -> tuple[Any, Any, list[Any], Any]:
+    from dunning import plan, policies, simulate
+    from dunning.importers.folder import read_folder
+
+    folder = read_folder(EXAMPLE)
+    policy = policies.load(folder.policy.preset, **folder.policy.kwargs())
+    history = list(
+        simulate(folder.portfolio, policy, date(2026, 7, 15), day - date.resolution).events
+    )
+    return folder.portfolio, policy, history, plan(folder.portfolio, policy, day, history)
+
+
+def test_calls_go_into_one_call_list_for_the_day(tmp_path: Path) -> None:
+    portfolio, policy, history, proposal = _example_day(date(2026, 8, 25))
+    out = tmp_path / "out"
+    index = write_outbox(proposal, portfolio, policy, out, history)
+    calls = [e for e in index if e["channel"] == "phone"]
+    assert len(calls) == 6
+    assert {e["file"] for e in calls} == {"2026-08-25_calls.csv"}
+    assert {e["calendar"] for e in calls} == {"2026-08-25_calls.ics"}
+    assert all(e["recipient"].startswith("+39") for e in calls)
+    listed = (out / "2026-08-25_calls.csv").read_bytes()
+    for entry in calls:
+        assert entry["key"].encode() in listed
+    calendar = (out / "2026-08-25_calls.ics").read_bytes()
+    assert calendar.count(b"BEGIN:VEVENT") == 6
+    for name in ("2026-08-25_calls.csv", "2026-08-25_calls.ics", INDEX):
+        assert stat.S_IMODE((out / name).stat().st_mode) == 0o600
+    assert json.loads((out / INDEX).read_text()) == index
+
+
+def test_a_hand_over_gets_its_dossier(tmp_path: Path) -> None:
+    portfolio, policy, history, proposal = _example_day(date(2026, 9, 21))
+    out = tmp_path / "out"
+    index = write_outbox(proposal, portfolio, policy, out, history)
+    agency = [e for e in index if e["channel"] == "agency"]
+    assert len(agency) == 7
+    for entry in agency:
+        assert entry["file"].endswith(".zip")
+        path = out / entry["file"]
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        archive = zipfile.ZipFile(path)
+        data = json.loads(archive.read("dossier.json"))
+        assert data["action"]["key"] == entry["key"]
+        assert "statement.txt" in archive.namelist()
+    # the same day again gives the same bytes
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    write_outbox(proposal, portfolio, policy, out, history)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before

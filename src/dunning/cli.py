@@ -144,8 +144,10 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     else:
         _print_proposal(proposal, data, policy, history, args, out)
     if args.outbox is not None:
-        index = write_outbox(proposal, data.portfolio, policy, args.outbox, history)
-        files = sum(1 for entry in index if entry["file"])
+        index = write_outbox(
+            proposal, data.portfolio, policy, args.outbox, history, documents=args.folder
+        )
+        files = len({entry["file"] for entry in index if entry["file"]})
         print(
             f"{files} message(s) written to {args.outbox} for review "
             f"(index: {args.outbox / INDEX}); nothing was sent.",

@@ -126,9 +126,13 @@ class ActionPlanned(Event):
 
 @attrs.frozen
 class MessageSent(Event):
+    """The message of the action ``key`` went out over ``channel`` (for a call: the call was
+    made; ``note`` says how it went when nobody answered, see `dunning.calls`)."""
+
     key: str
     channel: str
     message_id: str = ""
+    note: str = ""
     priority = 5  # after the action it reports on, on the same day
 
 

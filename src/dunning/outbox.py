@@ -7,9 +7,13 @@ proposal (`dunning.render.render`) and writes:
   ``Message-ID`` derived from the action's idempotency key) for each e-mail and PEC message;
 - a ``.txt`` file with the body of each letter (print-ready PDFs come with the letters'
   layout);
+- the day's calls in one call list, ``<date>_calls.csv`` and ``<date>_calls.ics``
+  (`dunning.calls`): the index entry of each call names the CSV as its ``file`` and the
+  calendar as its ``calendar``;
+- a ``.zip`` dossier for each hand-over to an agency (`dunning.dossier`), with the
+  supporting documents found in ``documents``;
 - ``outbox.json``, the index: per action its key, debtor, step, kind, channel, recipient and
-  file, and the actions not rendered as a message (a call, an SMS, the agency's hand-over)
-  with the reason.
+  file, and the actions not rendered as a file (an SMS) with the reason.
 
 Files are written atomically (a temporary name, then a rename) and readable by their owner
 only. Nothing here sends anything.
@@ -30,6 +34,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .calls import call_tasks, calls_csv, calls_ics
+from .dossier import build_dossier
 from .events import Event
 from .policy import PolicyLike
 from .portfolio import Portfolio
@@ -105,9 +111,12 @@ def write_outbox(
     policy: PolicyLike,
     folder: str | os.PathLike[str],
     history: Iterable[Event] = (),
+    *,
+    documents: str | os.PathLike[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Render the actions of ``proposal`` into ``folder`` (created owner-only); returns the
-    index written to ``outbox.json``."""
+    index written to ``outbox.json``. ``documents``: the folder where the agency dossiers
+    look for the supporting documents' files."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True, mode=0o700)
     past = list(history)
@@ -116,6 +125,13 @@ def write_outbox(
     zones = zones_for(creditor.country).zones
     zone = ZoneInfo(zones[0]) if len(zones) == 1 else UTC
     index: list[dict[str, Any]] = []
+    calls = call_tasks(proposal, portfolio, policy, past)
+    if calls:
+        day = proposal.as_of.isoformat()
+        domain = (creditor.email or "").rpartition("@")[2] or "dunning.invalid"
+        call_list, calendar = f"{day}_calls.csv", f"{day}_calls.ics"
+        _write(out / call_list, calls_csv(calls))
+        _write(out / calendar, calls_ics(calls, domain=domain))
     for action in proposal:
         entry: dict[str, Any] = {
             "key": action.key,
@@ -148,12 +164,16 @@ def write_outbox(
             _write(out / name, message.text.encode("utf-8"))
             entry.update(file=name, recipient=portfolio.debtor(action.debtor_id).name)
             entry.update(subject=message.subject, service=action.service)
+        elif action.channel == "phone":
+            debtor = portfolio.debtor(action.debtor_id)
+            entry.update(file=call_list, calendar=calendar, recipient=debtor.phone)
+        elif action.channel == "agency":
+            name = f"{base}.zip"
+            dossier = build_dossier(action, portfolio, policy, past, documents=documents)
+            _write(out / name, dossier.to_zip())
+            entry.update(file=name, recipient=portfolio.debtor(action.debtor_id).name)
         else:
-            reasons = {
-                "phone": "a call: a task for a person",
-                "sms": "an SMS: texts are not rendered yet",
-                "agency": "the hand-over: the agency's dossier is not rendered yet",
-            }
+            reasons = {"sms": "an SMS: texts are not rendered yet"}
             entry.update(file=None, note=reasons.get(action.channel, "not a message"))
         index.append(entry)
     _write(out / INDEX, json.dumps(index, indent=2, ensure_ascii=False).encode("utf-8"))

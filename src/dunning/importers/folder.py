@@ -11,6 +11,8 @@ in Italy, with a header row; an empty cell means "not given")::
     payments.csv    payment_id,debtor_id,date,amount,currency,reference
     events.csv      date,debtor_id,event,kind,invoice_id,until,due_date,amount,currency,
                     channel,reference,sha256,note                              (optional)
+    call_outcomes.csv   the outcomes of phone calls: the call list of `dunning.calls` with
+                    its outcome columns filled in (optional; see `read_call_outcomes`)
 
 Dates are ISO (``2026-07-15``); amounts are plain decimals with a dot (``1234.56``), read
 straight into `Decimal`; in a ``;``-separated file with a decimal comma (``1.234,56``). Lists
@@ -90,6 +92,7 @@ DEBTORS = "debtors.csv"
 INVOICES = "invoices.csv"
 PAYMENTS = "payments.csv"
 EVENTS = "events.csv"
+CALL_OUTCOMES = "call_outcomes.csv"
 _FILES = (CONFIG, DEBTORS, INVOICES, PAYMENTS, EVENTS)
 _OPTIONAL_FILES = frozenset({EVENTS})
 
@@ -1078,7 +1081,8 @@ def read_folder(
     folder: str | os.PathLike[str], *, on_error: Literal["raise", "skip"] = "raise"
 ) -> Folder:
     """Read ``dunning.toml``, ``debtors.csv``, ``invoices.csv``, ``payments.csv`` and, when
-    present, ``events.csv`` from ``folder``.
+    present, ``events.csv`` and ``call_outcomes.csv`` (`dunning.calls.read_call_outcomes`)
+    from ``folder``.
 
     Every problem in every file is collected. With ``on_error="raise"`` one `DataError` lists
     them all in ``errors``; with ``"skip"`` bad rows are left out (with every row that depends
@@ -1124,4 +1128,10 @@ def read_folder(
         tuple(notes),
         tuple(events),
     )
+    if (path / CALL_OUTCOMES).is_file():
+        from ..calls import read_call_outcomes
+
+        # its problems raise at once (one DataError naming the lines and columns)
+        calls = read_call_outcomes(path / CALL_OUTCOMES, portfolio)
+        portfolio = attrs.evolve(portfolio, events=portfolio.events + calls)
     return Folder(path, portfolio, config.policy, config.per_invoice, tuple(rejected))
