@@ -7,9 +7,11 @@ proposal (`dunning.render.render`) and writes:
   ``Message-ID`` derived from the action's idempotency key) for each e-mail and PEC message;
 - a ``.txt`` file with the body of each letter (print-ready PDFs come with the letters'
   layout);
+- a ``.json`` file for each SMS (`dunning.sms_text.render_sms`): key, number, sender id, text,
+  encoding, segments and language, as a gateway takes them;
 - ``outbox.json``, the index: per action its key, debtor, step, kind, channel, recipient and
-  file, and the actions not rendered as a message (a call, an SMS, the agency's hand-over)
-  with the reason.
+  file (and for an SMS its segments), and the actions not rendered as a message (a call,
+  the agency's hand-over) with the reason.
 
 Files are written atomically (a temporary name, then a rename) and readable by their owner
 only. Nothing here sends anything.
@@ -33,6 +35,7 @@ from .policy import PolicyLike
 from .portfolio import Portfolio
 from .proposal import Proposal
 from .render import Message, render
+from .sms_text import render_sms
 
 __all__ = ["INDEX", "message_id", "to_email", "write_outbox"]
 
@@ -121,10 +124,24 @@ def write_outbox(
             _write(out / name, message.text.encode("utf-8"))
             entry.update(file=name, recipient=portfolio.debtor(action.debtor_id).name)
             entry.update(subject=message.subject, service=action.service)
+        elif action.channel == "sms":
+            text = render_sms(action, portfolio, policy, past)
+            name = f"{base}.json"
+            sms_file = {
+                "key": text.key,
+                "to": text.to,
+                "sender": text.sender,
+                "text": text.text,
+                "encoding": text.encoding,
+                "segments": text.segments,
+                "language": text.language,
+            }
+            data = json.dumps(sms_file, indent=2, ensure_ascii=False) + "\n"
+            _write(out / name, data.encode("utf-8"))
+            entry.update(file=name, recipient=text.to, segments=text.segments)
         else:
             reasons = {
                 "phone": "a call: a task for a person",
-                "sms": "an SMS: texts are not rendered yet",
                 "agency": "the hand-over: the agency's dossier is not rendered yet",
             }
             entry.update(file=None, note=reasons.get(action.channel, "not a message"))
