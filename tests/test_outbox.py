@@ -15,8 +15,11 @@ from typing import Any
 
 import pytest
 
+import dunning
+from dunning import Creditor, Debtor, Invoice, Money, Portfolio, PostalAddress
 from dunning.cli import main
 from dunning.outbox import INDEX, message_id, write_outbox
+from dunning.policies import italy
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "tipografia"
 
@@ -154,3 +157,38 @@ def test_a_hand_over_gets_its_dossier(tmp_path: Path) -> None:
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     write_outbox(proposal, portfolio, policy, out, history)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+CREDITOR = Creditor(
+    "Tipografia Emiliana S.r.l.",
+    vat_number="IT03287650372",
+    address=PostalAddress(["Via del Lavoro 14"], "40127", "Bologna", "BO", "IT"),
+    iban="IT60X0542811101000000123456",
+    email="amministrazione@tipografiaemiliana.example",
+)
+
+
+def test_the_outbox_writes_each_sms_as_json(tmp_path: Path) -> None:
+    debtor = Debtor("C9", "Chiara Lodi", kind="consumer", phone="+393474220771")
+    bill = Invoice.single(
+        "2026/0009", "C9", date(2026, 3, 2), date(2026, 3, 31), Money("120.00", "EUR")
+    )
+    pf = Portfolio(CREDITOR, [debtor], [bill])
+    policy = italy.stragiudiziale()
+    history = list(dunning.simulate(pf, policy, date(2026, 3, 1), date(2026, 4, 12)).events)
+    proposal = dunning.plan(pf, policy, date(2026, 4, 13), history)
+    assert [a.channel for a in proposal] == ["sms"]
+    index = write_outbox(proposal, pf, policy, tmp_path, history)
+    entry = index[0]
+    assert entry["file"].endswith(".json")
+    assert entry["recipient"] == "+393474220771"
+    payload = json.loads((tmp_path / entry["file"]).read_text())
+    assert set(payload) == {"key", "to", "sender", "text", "encoding", "segments", "language"}
+    assert payload["key"] == entry["key"] == proposal.actions[0].key
+    assert payload["to"] == "+393474220771"
+    assert payload["sender"] == "Tipografia"
+    assert payload["encoding"] == "GSM-7"
+    assert payload["segments"] == entry["segments"] <= 2
+    assert payload["language"] == "it"
+    assert "2026/0009" in payload["text"]
+    assert json.loads((tmp_path / INDEX).read_text()) == index

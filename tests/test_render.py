@@ -22,13 +22,35 @@ from dunning import (
     Portfolio,
     PostalAddress,
 )
+from dunning.legal_text import cite, law_for
 from dunning.payment import parse_reference
 from dunning.policies import de, es, eu, fr, italy, uk, us
 from dunning.policy import PolicyLike
 from dunning.render import LANGUAGES, Templates, render
 from dunning.statement import statement_for
 
-LOCALES = {"it": "it_IT", "en": "en_GB"}
+LOCALES = {"it": "it_IT", "en": "en_GB", "de": "de_DE", "fr": "fr_FR", "es": "es_ES"}
+
+#: Words a formal notice would use to say that it interrupts limitation, per language: never
+#: written where the debtor's law says a demand does not.
+INTERRUPTS = {
+    "it": ("interrutt", "interromp", "prescrizione"),
+    "en": ("interrupt", "limitation"),
+    "de": ("unterbr", "verjährung"),
+    "fr": ("interromp", "prescription"),
+    "es": ("interrump", "prescripción"),
+}
+
+#: The provisions a formal notice cites, by the debtor's country: (default, interruption).
+FORMAL = {
+    "IT": (("it-cc", "1219"), ("it-cc", "2943")),
+    "ES": (("es-cc", "1100"), ("es-cc", "1973")),
+    "DE": (("de-bgb", "286 Abs. 1"), None),
+    "FR": (("fr-cc", "1344"), None),
+    "AT": (("at-abgb", "1334"), None),
+    "GB": (None, None),
+    "US": (None, None),
+}
 
 #: preset -> (factory, country, currency, debtor kinds)
 PRESETS: dict[str, tuple[Callable[[], PolicyLike], str, str, tuple[str, ...]]] = {
@@ -172,10 +194,26 @@ def test_every_step_says_what_the_law_and_good_practice_require(
         deadline_at = text.index(_date(action.deadline, language))
         for key in action.upcoming:
             assert text.rindex(_date(items[key].due_date, language)) > deadline_at, where
+        # the late-payment statute whose figures the statement applies
+        law = law_for(PRESETS[preset][1], language, account.regime)
+        charged = [
+            line
+            for line in account.open_lines
+            if line.key in action.items
+            and (line.interest_due.is_positive or line.compensation_due.is_positive)
+        ]
+        if charged and law.late_payment:
+            assert law.late_payment in text, (where, law.late_payment)
         if action.kind == "formal_notice":
-            legal = {"it": ["art. 1219", "art. 2943"], "en": ["notice of default", "limitation"]}
-            for required in legal[language]:
-                assert required in text, (where, required)
+            # the legal wording of the debtor's jurisdiction, whatever the language
+            default, interrupts = FORMAL[PRESETS[preset][1]]
+            if default is not None:
+                assert cite(default, language) in text, (where, default)
+            if interrupts is not None:
+                assert cite(interrupts, language) in text, (where, interrupts)
+            else:  # never say that the demand interrupts limitation where it does not
+                for word in INTERRUPTS[language]:
+                    assert word not in text.lower(), (where, word)
         assert message.html.count("<p>") >= 5
     assert rendered >= 2
 

@@ -29,6 +29,7 @@ True
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -49,6 +50,7 @@ __all__ = [
     "encoding_of",
     "fit",
     "segments",
+    "sender_error",
     "septets",
     "transliterate",
 ]
@@ -158,6 +160,9 @@ TRANSLITERATIONS: Mapping[str, str] = MappingProxyType(
         "―": "-",
         "−": "-",
         "…": "...",
+        # Ordinal indicators ("1º aprile", "n.º 2", "1ª rata"): a letter in GSM-7.
+        "º": "o",
+        "ª": "a",
         # Spaces: no-break, narrow no-break, the typographic spaces U+2000-U+200A, tab.
         "\u00a0": " ",
         "\u202f": " ",
@@ -310,6 +315,25 @@ def fit(text: str, budget: int) -> Fit:
     return Fit(ready, segments(ready), budget)
 
 
+def sender_error(sender: str) -> str | None:
+    """Why ``sender`` cannot be an alphanumeric sender id, or None if it can: 1 to 11
+    characters among letters, digits, space and ``. & _ -``, with at least one letter (an
+    all-digit sender is a phone number, which the network treats differently).
+
+    >>> sender_error("Tipografia") is None
+    True
+    >>> sender_error("Tipografia Emiliana")
+    'at most 11 characters, not 19'
+    """
+    if not sender or len(sender) > 11:
+        return f"at most 11 characters, not {len(sender)}" if sender else "empty"
+    if not _SENDER.fullmatch(sender):
+        return "only letters, digits, space and . & _ - (GSM-7, as every network takes them)"
+    if not any(c.isalpha() for c in sender):
+        return "needs at least one letter (all digits would be a phone number)"
+    return None
+
+
 def _septet_units(text: str) -> list[int]:
     units = []
     for ch in text:
@@ -320,6 +344,9 @@ def _septet_units(text: str) -> list[int]:
         else:
             raise ValueError(f"{ch!r} (U+{ord(ch):04X}) is not in the GSM 7-bit alphabet")
     return units
+
+
+_SENDER = re.compile(r"[A-Za-z0-9 .&_-]{1,11}")
 
 
 def _utf16_units(text: str) -> list[int]:

@@ -19,6 +19,7 @@ from stdnum.exceptions import ValidationError
 from stdnum.it import codicefiscale
 
 from .errors import DataError
+from .gsm import sender_error
 from .money import Money
 from .timezones import debtor_zones
 
@@ -198,9 +199,17 @@ class Creditor:
     signatory: str | None = None
     country: str = "IT"
     locale: str = "it_IT"
+    sms_sender: str | None = None
+    """The alphanumeric sender id of the creditor's SMS (at most 11 characters, see
+    `dunning.gsm.sender_error`); None: made from ``name``
+    (`dunning.sms_text.default_sender`)."""
 
     def __attrs_post_init__(self) -> None:
         _require_text("creditor", "name", self.name)
+        if self.sms_sender is not None and (why := sender_error(self.sms_sender)):
+            raise _fail(
+                "creditor", "sms_sender", f"{self.sms_sender!r} is not a valid sender id: {why}"
+            )
         if self.iban is not None and (why := _iban_error(self.iban)):
             raise _fail("creditor", "iban", f"{self.iban!r} is not a valid IBAN: {why}")
         if self.vat_number is not None and (why := _vat_error(self.vat_number, self.country)):

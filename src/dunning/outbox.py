@@ -12,8 +12,10 @@ proposal (`dunning.render.render`) and writes:
   calendar as its ``calendar``;
 - a ``.zip`` dossier for each hand-over to an agency (`dunning.dossier`), with the
   supporting documents found in ``documents``;
+- a ``.json`` file for each SMS (`dunning.sms_text.render_sms`): key, number, sender id, text,
+  encoding, segments and language, as a gateway takes them;
 - ``outbox.json``, the index: per action its key, debtor, step, kind, channel, recipient and
-  file, and the actions not rendered as a file (an SMS) with the reason.
+  file (and for an SMS its segments).
 
 Files are written atomically (a temporary name, then a rename) and readable by their owner
 only. Nothing here sends anything.
@@ -41,6 +43,7 @@ from .policy import PolicyLike
 from .portfolio import Portfolio
 from .proposal import Proposal
 from .render import Message, render
+from .sms_text import render_sms
 from .timezones import zones_for
 
 __all__ = ["INDEX", "message_id", "to_email", "write_outbox"]
@@ -172,9 +175,23 @@ def write_outbox(
             dossier = build_dossier(action, portfolio, policy, past, documents=documents)
             _write(out / name, dossier.to_zip())
             entry.update(file=name, recipient=portfolio.debtor(action.debtor_id).name)
+        elif action.channel == "sms":
+            text = render_sms(action, portfolio, policy, past)
+            name = f"{base}.json"
+            sms_file = {
+                "key": text.key,
+                "to": text.to,
+                "sender": text.sender,
+                "text": text.text,
+                "encoding": text.encoding,
+                "segments": text.segments,
+                "language": text.language,
+            }
+            data = json.dumps(sms_file, indent=2, ensure_ascii=False) + "\n"
+            _write(out / name, data.encode("utf-8"))
+            entry.update(file=name, recipient=text.to, segments=text.segments)
         else:
-            reasons = {"sms": "an SMS: texts are not rendered yet"}
-            entry.update(file=None, note=reasons.get(action.channel, "not a message"))
+            entry.update(file=None, note="not a message")
         index.append(entry)
     _write(out / INDEX, json.dumps(index, indent=2, ensure_ascii=False).encode("utf-8"))
     return index

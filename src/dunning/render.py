@@ -22,8 +22,13 @@ context built from the data, never typed by hand:
 
 Templates render in jinja2's sandbox; the HTML part escapes everything it is given. Money,
 dates and percentages are formatted by babel in the debtor's locale, with one formatter per
-locale. Templates exist in Italian and English; a debtor whose language has none gets
-English.
+locale. Templates exist in Italian, English, German, French and Spanish; a debtor whose
+language has none gets English.
+
+The legal sentences follow the debtor's **jurisdiction**, not the language: ``law`` in the
+context (`dunning.legal_text.law_for`, from the debtor's country and the interest regime)
+cites the provision that puts the debtor in default, the one under which the demand
+interrupts limitation (only where it does: Italy, Spain) and the late-payment statute.
 
 Users override templates with a folder (`Templates(folder=...)`), which is searched first.
 """
@@ -50,6 +55,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import PolicyError
 from .events import Event
+from .legal_text import law_for
 from .model import Debtor, Invoice
 from .money import Money
 from .payment import creditor_reference, format_reference
@@ -61,7 +67,7 @@ from .statement import Statement, statement_for
 __all__ = ["LANGUAGES", "TEMPLATE_GROUP", "Attachment", "Message", "Templates", "render"]
 
 #: Languages with shipped templates.
-LANGUAGES = ("it", "en")
+LANGUAGES = ("it", "en", "de", "fr", "es")
 
 _KINDS = ("notice", "reminder", "formal_notice", "hand_over")
 
@@ -229,12 +235,14 @@ def render(
     debtor = portfolio.debtor(action.debtor_id)
     language = _language(debtor)
     fmt = _format(debtor.locale if language == debtor.locale[:2].lower() else "en_GB")
-    context = _context(action, portfolio, policy, past, fmt)
+    context = _context(action, portfolio, policy, past, fmt, language)
     env = (templates or Templates()).environment()
     template = _pick(env, language, action)
     module = template.make_module(context)
     subject = str(getattr(module, "subject", "")).strip()
     text = _tidy(str(module))
+    if language == "it":
+        subject, text = _elide(subject), _elide(text)
     layout = env.select_template([f"{language}/message.html", "message.html"])
     html = layout.render(
         **context,
@@ -244,6 +252,20 @@ def render(
     )
     to = {"pec": debtor.pec, "email": debtor.email}.get(action.channel)
     return Message(action.key, action.channel, language, subject, text, html, to)
+
+
+_MONTHS_IT = (
+    "gennaio|febbraio|marzo|aprile|maggio|giugno|luglio|agosto|settembre|ottobre|novembre|dicembre"
+)
+_ELISION = re.compile(rf"\b(il|dal|del|al|nel|sul|Il|Dal|Al) (8|11) (?=(?:{_MONTHS_IT})\b)")
+_ELIDED = {"il": "l'", "dal": "dall'", "del": "dell'", "al": "all'", "nel": "nell'"}
+_ELIDED |= {"sul": "sull'", "Il": "L'", "Dal": "Dall'", "Al": "All'"}
+
+
+def _elide(text: str) -> str:
+    """Italian elides the article before a day that starts with a vowel: "l'8 maggio",
+    "dall'11 marzo", not "il 8 maggio"."""
+    return _ELISION.sub(lambda m: f"{_ELIDED[m.group(1)]}{m.group(2)} ", text)
 
 
 def _tidy(text: str) -> str:
@@ -256,6 +278,7 @@ def _context(
     policy: PolicyLike,
     history: list[Event],
     fmt: _Format,
+    language: str = "en",
 ) -> dict[str, Any]:
     debtor = portfolio.debtor(action.debtor_id)
     creditor = portfolio.creditor
@@ -308,6 +331,7 @@ def _context(
         "debtor": {
             "name": debtor.name,
             "contact_person": debtor.contact_person or "",
+            "kind": debtor.kind,
             "address": _address_lines(debtor),
         },
         "step": action.step,
@@ -332,6 +356,8 @@ def _context(
             creditor_reference(action.debtor_id, action.currency, max(case.episode.number, 1))
         ),
         "validation_end": _validation_end(action, fmt),
+        # the legal wording of the debtor's jurisdiction, cited in the message's language
+        "law": attrs.asdict(law_for(debtor.country, language, account.regime)),
     }
 
 

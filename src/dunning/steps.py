@@ -202,6 +202,11 @@ class Step:
             raise PolicyError(f"step {self.name!r}: kind must be one of {kinds}, not {self.kind!r}")
         if not self.via.routes:
             raise PolicyError(f"step {self.name!r} needs at least one channel")
+        if self.kind == "formal_notice" and any(r.channel == "sms" for r in self.via):
+            raise PolicyError(
+                f"step {self.name!r}: no SMS for a formal notice: a text proves no delivery "
+                "and has no room for the legal wording; use pec or postal('raccomandata_ar')"
+            )
         if self.kind == "formal_notice" and not self.via.legal_proof:
             weak = [r.describe() for r in self.via if not r.legal_proof]
             raise PolicyError(
