@@ -5,8 +5,11 @@ proposal (`dunning.render.render`) and writes:
 
 - an ``.eml`` file (RFC 5322, a text part and an HTML part, ``Content-Language`` set and a
   ``Message-ID`` derived from the action's idempotency key) for each e-mail and PEC message;
-- a ``.txt`` file with the body of each letter (print-ready PDFs come with the letters'
-  layout);
+- a ``.pdf`` file for each letter (`dunning.letters`: A4, for the window of ``envelope``,
+  by default the usual one of the creditor's country), and, when there are letters, the
+  batch ``letters.pdf`` with its manifest ``letters.csv`` and ``letters.json`` for the
+  mailing service; without the ``pdf`` extra a letter is written as ``.txt`` instead and
+  its index entry says why;
 - ``outbox.json``, the index: per action its key, debtor, step, kind, channel, recipient and
   file, and the actions not rendered as a message (a call, an SMS, the agency's hand-over)
   with the reason.
@@ -29,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from .events import Event
+from .letters import ENVELOPES, Envelope, Letter, MissingExtra, envelope_for, letter_for
 from .policy import PolicyLike
 from .portfolio import Portfolio
 from .proposal import Proposal
@@ -82,19 +86,38 @@ def _name(*parts: str) -> str:
     return "_".join(_SAFE.sub("-", p).strip("-") for p in parts if p)
 
 
+def _envelope(envelope: Envelope | str | None, country: str) -> Envelope:
+    if isinstance(envelope, Envelope):
+        return envelope
+    if envelope is None:
+        return envelope_for(country or "IT")
+    if envelope not in ENVELOPES:
+        raise ValueError(
+            f"no envelope layout {envelope!r}: choose one of {', '.join(sorted(ENVELOPES))} "
+            "or give an Envelope (Envelope.custom(...))"
+        )
+    return ENVELOPES[envelope]
+
+
 def write_outbox(
     proposal: Proposal,
     portfolio: Portfolio,
     policy: PolicyLike,
     folder: str | os.PathLike[str],
     history: Iterable[Event] = (),
+    *,
+    envelope: Envelope | str | None = None,
 ) -> list[dict[str, Any]]:
     """Render the actions of ``proposal`` into ``folder`` (created owner-only); returns the
-    index written to ``outbox.json``."""
+    index written to ``outbox.json``. Letters are laid out for ``envelope`` (an `Envelope`
+    or the name of one of `dunning.letters.ENVELOPES`; default: `envelope_for` the
+    creditor's country)."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True, mode=0o700)
     past = list(history)
     creditor = portfolio.creditor
+    window = _envelope(envelope, creditor.address.country if creditor.address else "")
+    letters: list[tuple[Letter, dict[str, Any]]] = []
     index: list[dict[str, Any]] = []
     for action in proposal:
         entry: dict[str, Any] = {
@@ -117,10 +140,20 @@ def write_outbox(
             entry.update(file=name, recipient=message.to, subject=message.subject)
         elif action.channel == "postal":
             message = render(action, portfolio, policy, past)
-            name = f"{base}.txt"
-            _write(out / name, message.text.encode("utf-8"))
-            entry.update(file=name, recipient=portfolio.debtor(action.debtor_id).name)
+            entry.update(recipient=portfolio.debtor(action.debtor_id).name)
             entry.update(subject=message.subject, service=action.service)
+            try:
+                from .letters import letter_pdf
+
+                letter = letter_for(action, portfolio, policy, past)
+                name = f"{base}.pdf"
+                _write(out / name, letter_pdf(letter, window))
+                letters.append((letter, entry))
+            except MissingExtra as missing:
+                name = f"{base}.txt"
+                _write(out / name, message.text.encode("utf-8"))
+                entry.update(note=f"the letter's text only: {missing}")
+            entry.update(file=name)
         else:
             reasons = {
                 "phone": "a call: a task for a person",
@@ -129,5 +162,12 @@ def write_outbox(
             }
             entry.update(file=None, note=reasons.get(action.channel, "not a message"))
         index.append(entry)
+    if letters:
+        from .letters import write_batch
+
+        files = {letter.key: entry["file"] for letter, entry in letters}
+        rows = write_batch([letter for letter, _ in letters], out, window, files=files)
+        for (_, entry), row in zip(letters, rows, strict=True):
+            entry.update(batch="letters.pdf", pages=row["pages"], first_page=row["first_page"])
     _write(out / INDEX, json.dumps(index, indent=2, ensure_ascii=False).encode("utf-8"))
     return index

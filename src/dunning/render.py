@@ -268,6 +268,11 @@ def _context(
             creditor_reference(action.debtor_id, action.currency, max(case.episode.number, 1))
         ),
         "validation_end": _validation_end(action, fmt),
+        # "letter" when `dunning.letters` renders the body of a printed letter: ``_head.txt``
+        # then renders nothing (the letter draws sender, recipient, date and subject itself)
+        # and ``_items.txt`` renders ``table``, a line where the letter puts its statement table
+        "layout": "message",
+        "table": "",
     }
 
 
@@ -315,6 +320,7 @@ def _account(account: Statement, action: Action, owed: Money, fmt: _Format) -> d
         "compensation": fmt.money(compensation),
         "has_compensation": compensation.is_positive,
         "total": fmt.money(owed + interest + compensation),
+        "total_value": owed + interest + compensation,
         "periods": periods,
         "interest_until": fmt.date(until) if until else "",
         "regime": account.regime or "",
