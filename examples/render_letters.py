@@ -70,12 +70,14 @@ def main(out: Path) -> list[Path]:
         letter = letter_for(action, portfolio, policy, before)
         pdf = out / f"letter-{action.step}.pdf"
         pdf.write_bytes(letter_pdf(letter, envelope))
-        stem = out / f"letter-{action.step}"
-        subprocess.run(
-            ["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "2", str(pdf), str(stem)],
-            check=True,
-        )
-        images += sorted(out.glob(f"letter-{action.step}-*.png"))
+        # the first page of each letter, and the second of the formal notice
+        pages = [1, 2] if action.kind == "formal_notice" else [1]
+        for page in pages:
+            png = out / f"letter-{action.step}{'' if page == 1 else f'-p{page}'}"
+            first_last = ["-f", str(page), "-l", str(page)]
+            command = ["pdftoppm", "-r", "60", "-png", "-singlefile", *first_last, str(pdf)]
+            subprocess.run([*command, str(png)], check=True)
+            images.append(png.with_suffix(".png"))
     return images
 
 
@@ -89,8 +91,5 @@ if __name__ == "__main__":
         docs.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory() as scratch:
             for png in main(Path(scratch)):
-                name = png.name.replace("-1.png", ".png").replace("-01.png", ".png")
-                (
-                    docs / name.replace("-2.png", "-p2.png").replace("-02.png", "-p2.png")
-                ).write_bytes(png.read_bytes())
-                print(docs / name)
+                (docs / png.name).write_bytes(png.read_bytes())
+                print(docs / png.name)

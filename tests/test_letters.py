@@ -425,7 +425,10 @@ def test_the_outbox_writes_each_letter_as_pdf_with_the_batch_and_manifest(
     (row,) = json.loads((out / "letters.json").read_text())
     assert row["service"] == "raccomandata_ar"
     assert row["file"] == entry["file"]
-    assert "Officina Rossi S.n.c." in _text((out / entry["file"]).read_bytes())
+    text = _text((out / entry["file"]).read_bytes())
+    assert "Officina Rossi S.n.c." in text
+    assert "RACCOMANDATA A/R" in text  # the endorsement a formal notice by post carries
+    assert "Oggetto: Diffida ad adempiere" in text
     # the same run gives the same bytes
     again = tmp_path / "again"
     _postal_outbox(again)
@@ -461,3 +464,15 @@ def test_pdftoppm_renders_a_letter(tmp_path: Path) -> None:
     )
     (png,) = tmp_path.glob("p*.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_command_line_takes_an_envelope(tmp_path: Path) -> None:
+    from dunning.cli import main
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "tipografia"
+    folder = tmp_path / "tipografia"
+    shutil.copytree(example, folder, ignore=shutil.ignore_patterns(".dunning"))
+    args = ["run", str(folder), "--as-of", "2026-07-15", "--dry-run", "--outbox"]
+    assert main([*args, str(tmp_path / "out"), "--envelope", "din5008a"], io.StringIO()) == 0
+    with pytest.raises(SystemExit):
+        main([*args, str(tmp_path / "out"), "--envelope", "c4"], io.StringIO())

@@ -40,7 +40,7 @@ import io
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,6 +63,7 @@ __all__ = [
     "ENVELOPES",
     "LABELS",
     "MANIFEST_COLUMNS",
+    "SERVICES",
     "TABLE_MARKER",
     "Envelope",
     "Letter",
@@ -204,7 +205,7 @@ ENVELOPES: Mapping[str, Envelope] = {
             85,
             45,
             44.7,
-            margin=3.0,
+            margin=5.0,
             folds=(87.0, 192.0),
             source=_DIN.format(top=27, form="A", zone=44.7, folds="87 and 192"),
         ),
@@ -215,7 +216,7 @@ ENVELOPES: Mapping[str, Envelope] = {
             85,
             45,
             62.7,
-            margin=3.0,
+            margin=5.0,
             folds=(105.0, 210.0),
             source=_DIN.format(top=45, form="B", zone=62.7, folds="105 and 210"),
         ),
@@ -281,6 +282,7 @@ def envelope_for(country: str) -> Envelope:
 #: The words a letter prints itself, per language.
 LABELS: Mapping[str, Mapping[str, str]] = {
     "it": {
+        "subject": "Oggetto: {subject}",
         "page": "Pagina {page} di {pages}",
         "attention": "c.a. {name}",
         "vat": "P. IVA {vat}",
@@ -303,6 +305,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "scan": "Inquadri il codice con l'app della sua banca",
     },
     "en": {
+        "subject": "{subject}",
         "page": "Page {page} of {pages}",
         "attention": "For the attention of {name}",
         "vat": "VAT {vat}",
@@ -325,6 +328,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "scan": "Scan the code with your banking app",
     },
     "de": {
+        "subject": "{subject}",
         "page": "Seite {page} von {pages}",
         "attention": "z. Hd. {name}",
         "vat": "USt-IdNr. {vat}",
@@ -347,6 +351,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "scan": "Code mit der Banking-App scannen",
     },
     "fr": {
+        "subject": "Objet : {subject}",
         "page": "Page {page} sur {pages}",
         "attention": "À l’attention de {name}",
         "vat": "TVA {vat}",
@@ -369,6 +374,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "scan": "Scannez le code avec votre application bancaire",
     },
     "es": {
+        "subject": "Asunto: {subject}",
         "page": "Página {page} de {pages}",
         "attention": "A la atención de {name}",
         "vat": "NIF {vat}",
@@ -390,6 +396,21 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "sum": "Importe",
         "scan": "Escanee el código con la app de su banco",
     },
+}
+
+
+#: The endorsement printed above the subject of a letter sent by a postal service with proof
+#: (the service names of `dunning.steps.postal`).
+SERVICES: Mapping[str, str] = {
+    "raccomandata": "Raccomandata",
+    "raccomandata_ar": "Raccomandata A/R",
+    "einschreiben": "Einschreiben",
+    "einschreiben_rueckschein": "Einschreiben mit Rückschein",
+    "burofax": "Burofax",
+    "registered": "Registered post",
+    "registered_ar": "Registered post with return receipt",
+    "lrar": "Lettre recommandée avec accusé de réception",
+    "certified_rr": "Certified mail, return receipt requested",
 }
 
 
@@ -535,7 +556,7 @@ def _spaced(iban: str) -> str:
 _LEFT = 25.0  # DIN 5008's left margin; the text column ends 20 mm from the right edge
 _RIGHT = 190.0
 _BOTTOM = 280.0  # below: the page number
-_QR = 24.0  # the QR code's side (mm); EPC069-12 asks for at least 20 mm
+_QR = 24.0  # the QR code's side (mm): about 0.7 mm a module, easy for a phone
 _SIZE = 9.5  # the body's font size (pt)
 _LINE = 4.2  # the body's line height (mm)
 _GAP = 1.9  # between paragraphs (mm)
@@ -677,9 +698,16 @@ class _Layout:
             pdf.set_xy(_LEFT, y)
             pdf.cell(_RIGHT - _LEFT, 5, letter.place_date, align="R")
             y += 7.5
+        endorsement = SERVICES.get(letter.service or "")
+        if endorsement:  # "Raccomandata A/R" above the subject, as the post office expects
+            self._font(9, "B")
+            pdf.set_xy(_LEFT, y)
+            pdf.cell(_RIGHT - _LEFT, 4.5, endorsement.upper())
+            y += 6
         pdf.set_xy(_LEFT, y)
         self._font(10.5, "B")
-        pdf.multi_cell(_RIGHT - _LEFT, 5.2, letter.subject, align="L")
+        subject = letter.labels["subject"].format(subject=letter.subject)
+        pdf.multi_cell(_RIGHT - _LEFT, 5.2, subject, align="L")
         pdf.set_y(pdf.get_y() + 3)
 
     def _letterhead(self, letter: Letter, x: float, width: float, y: float, bottom: float) -> float:
@@ -714,22 +742,24 @@ class _Layout:
             pdf.cell(right - left, height, line)
 
     # the body -----------------------------------------------------------------------------
-    def _lines(self, paragraph: str) -> list[tuple[float, str, str]]:
-        """The paragraph's printed lines: (indent, bullet, text) each."""
+    def _lines(self, paragraph: str) -> list[tuple[float, float, str, str]]:
+        """The paragraph's printed lines: (font size, indent, bullet, text) each. A line
+        starting with ``- `` is a bullet; one starting with two spaces a detail under it
+        (an interest period), in a smaller size."""
         pdf = self.pdf
-        self._font(_SIZE)
-        out: list[tuple[float, str, str]] = []
+        out: list[tuple[float, float, str, str]] = []
         for line in paragraph.split("\n"):
-            indent, bullet = 0.0, ""
+            size, indent, bullet = _SIZE, 0.0, ""
             if line.startswith("- "):
                 indent, bullet, line = 5.0, "–", line[2:]
             elif line.startswith("  "):
-                indent, line = 9.0, line.strip()
+                size, indent, line = _SIZE - 1, 9.0, line.strip()
+            self._font(size)
             rows: list[str] = pdf.multi_cell(
                 _RIGHT - _LEFT - indent, _LINE, line, align="L", dry_run=True, output="LINES"
             )  # type: ignore[assignment]  # fpdf2 types every output the method can give
             for n, row in enumerate(rows):
-                out.append((indent, bullet if n == 0 else "", row))
+                out.append((size, indent, bullet if n == 0 else "", row))
         return out
 
     def _height(self, paragraph: str) -> float:
@@ -737,9 +767,9 @@ class _Layout:
 
     def _paragraph(self, paragraph: str, letter: Letter, after: float = _GAP) -> None:
         pdf = self.pdf
-        for indent, bullet, row in self._lines(paragraph):
+        for size, indent, bullet, row in self._lines(paragraph):
             self._room(_LINE, letter)
-            self._font(_SIZE)
+            self._font(size)
             if bullet:
                 pdf.set_xy(_LEFT + 1, pdf.get_y())
                 pdf.cell(4, _LINE, bullet)
@@ -862,8 +892,8 @@ def _draw_qr(pdf: FPDF, payload: str, x: float, y: float, size: float) -> None:
 def _output(layout: _Layout, day: str) -> bytes:
     pdf = layout.pdf
     if day:
-        stamp = datetime.combine(datetime.fromisoformat(day).date(), time(9, 0))
-        pdf.set_creation_date(stamp.astimezone())
+        stamp = datetime.combine(datetime.fromisoformat(day).date(), time(9, 0), UTC)
+        pdf.set_creation_date(stamp)
     return bytes(pdf.output())
 
 
