@@ -476,3 +476,20 @@ def test_the_command_line_takes_an_envelope(tmp_path: Path) -> None:
     assert main([*args, str(tmp_path / "out"), "--envelope", "din5008a"], io.StringIO()) == 0
     with pytest.raises(SystemExit):
         main([*args, str(tmp_path / "out"), "--envelope", "c4"], io.StringIO())
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm is not installed")
+def test_a_scanner_reads_the_epc_payload_off_the_printed_page(tmp_path: Path) -> None:
+    zxingcpp = pytest.importorskip("zxingcpp")
+    image = pytest.importorskip("PIL.Image")
+    letter = _letter()
+    assert letter.payment is not None
+    pdf = tmp_path / "letter.pdf"
+    pdf.write_bytes(letter_pdf(letter, ENVELOPES["it_right"]))
+    subprocess.run(["pdftoppm", "-r", "150", "-png", str(pdf), str(tmp_path / "p")], check=True)
+    found = [
+        code.text
+        for png in sorted(tmp_path.glob("p*.png"))
+        for code in zxingcpp.read_barcodes(image.open(png))
+    ]
+    assert found == [letter.payment.qr]
