@@ -35,6 +35,7 @@ from dunning.letters import (
     envelope_for,
     letter_for,
     letter_pdf,
+    read_receipts,
     write_batch,
 )
 from dunning.outbox import INDEX, write_outbox
@@ -493,3 +494,37 @@ def test_a_scanner_reads_the_epc_payload_off_the_printed_page(tmp_path: Path) ->
         for code in zxingcpp.read_barcodes(image.open(png))
     ]
     assert found == [letter.payment.qr]
+
+
+def test_the_mailing_service_hands_back_deliveries_and_returns(tmp_path: Path) -> None:
+    from dunning.events import DeliveryConfirmed, DeliveryFailed
+
+    out, index = _postal_outbox(tmp_path)
+    header, row = (out / "letters.csv").read_text().splitlines()
+    assert header.endswith(",debtor_id,tracking,delivered,returned,reason")
+    assert row.endswith(",D1,,,,")  # left empty for the service to fill in
+    key = next(e["key"] for e in index if e["channel"] == "postal")
+    back = tmp_path / "back.csv"
+    back.write_text(
+        header
+        + "\n"
+        + row.removesuffix(",,,,")
+        + ",RR123456789IT,2026-06-03,,\n"
+        + row.removesuffix(",,,,").replace(key, "other-key")
+        + ",RR987,,2026-06-04,destinatario sconosciuto\n"
+        + row
+        + "\n"
+    )
+    delivered, returned = read_receipts(back)
+    assert delivered == DeliveryConfirmed(
+        date(2026, 6, 3), "D1", key, "postal", "tracking RR123456789IT"
+    )
+    assert isinstance(returned, DeliveryFailed)
+    assert returned.key == "other-key"
+    assert returned.reason == "destinatario sconosciuto (tracking RR987)"
+    back.write_text(header + "\n" + row.removesuffix(",,,,") + ",RR1,3 giugno,,\n")
+    with pytest.raises(DataError, match=r"back\.csv, line 2, column delivered: '3 giugno'"):
+        read_receipts(back)
+    back.write_text(header + "\n" + row.removesuffix(",,,,") + ",RR1,2026-06-03,2026-06-04,\n")
+    with pytest.raises(DataError, match="not both"):
+        read_receipts(back)

@@ -5,7 +5,9 @@ service.
 the parts a printed page needs, apart (sender, return line, recipient, place and date,
 subject, body, statement table, totals, payment data with the EPC QR code). `letter_pdf`
 draws one letter for an `Envelope`; `write_batch` writes every letter of a run into one PDF
-(``letters.pdf``) and its manifest (``letters.csv``, ``letters.json``).
+(``letters.pdf``) and its manifest (``letters.csv``, ``letters.json``); `read_receipts`
+turns the manifest the mailing service hands back (tracking numbers, the dates on the A/R
+return cards, the letters returned) into `DeliveryConfirmed` and `DeliveryFailed` events.
 
 The body comes from the same templates as the e-mail, rendered with ``layout`` set to
 ``"letter"``: ``_head.txt`` then renders nothing (the page draws the sender block, the
@@ -40,7 +42,7 @@ import io
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,6 +65,7 @@ __all__ = [
     "ENVELOPES",
     "LABELS",
     "MANIFEST_COLUMNS",
+    "RECEIPT_COLUMNS",
     "SERVICES",
     "TABLE_MARKER",
     "Envelope",
@@ -73,6 +76,7 @@ __all__ = [
     "letter_for",
     "letter_pdf",
     "manifest_csv",
+    "read_receipts",
     "write_batch",
 ]
 
@@ -452,6 +456,7 @@ class Letter:
     date: str = ""
     """The letter's date, ISO 8601 (the PDF's creation date, so the same letter gives the same
     bytes)."""
+    debtor_id: str = ""
 
     @property
     def labels(self) -> Mapping[str, str]:
@@ -543,6 +548,7 @@ def letter_for(
         service=action.service,
         country=country or "",
         date=action.date.isoformat(),
+        debtor_id=action.debtor_id,
     )
 
 
@@ -921,7 +927,15 @@ MANIFEST_COLUMNS = (
     "pages",
     "sheets",
     "first_page",
+    "debtor_id",
+    "tracking",
+    "delivered",
+    "returned",
+    "reason",
 )
+#: The manifest's columns left empty for the mailing service (or the post room) to fill in
+#: and hand back: see `read_receipts`.
+RECEIPT_COLUMNS = ("tracking", "delivered", "returned", "reason")
 
 
 def write_batch(
@@ -961,6 +975,8 @@ def write_batch(
                 "pages": pages,
                 "sheets": sheets,
                 "first_page": first,
+                "debtor_id": letter.debtor_id,
+                **dict.fromkeys(RECEIPT_COLUMNS, ""),
             }
         )
     out = Path(folder)
@@ -978,8 +994,8 @@ def manifest_csv(rows: Iterable[Mapping[str, Any]]) -> str:
 
     >>> print(manifest_csv([{"key": "k", "recipient": "=HYPERLINK()", "address": ["a"]}]))
     ... # doctest: +NORMALIZE_WHITESPACE
-    key,file,recipient,address_1,address_2,address_3,address_4,address_5,address_6,country,service,pages,sheets,first_page
-    k,,'=HYPERLINK(),a,,,,,,,,,,
+    key,file,recipient,address_1,address_2,address_3,address_4,address_5,address_6,country,service,pages,sheets,first_page,debtor_id,tracking,delivered,returned,reason
+    k,,'=HYPERLINK(),a,,,,,,,,,,,,,,,
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -993,6 +1009,57 @@ def manifest_csv(rows: Iterable[Mapping[str, Any]]) -> str:
             flat[f"address_{n + 1}"] = address[n] if n < len(address) else ""
         writer.writerow([_cell(flat.get(c, "")) for c in MANIFEST_COLUMNS])
     return buffer.getvalue()
+
+
+def read_receipts(path: str | Path) -> list[Event]:
+    """The deliveries a mailing service reports back: the manifest (``letters.csv``) with
+    its last columns filled in, one event per letter that has a date.
+
+    - ``delivered``, the date on the A/R return card (or of the delivery the tracking shows):
+      a `DeliveryConfirmed` on the postal channel, with the ``tracking`` number as evidence
+      (for a formal notice, the proof of delivery the hand-over waits for);
+    - ``returned``, the date the letter came back undelivered: a `DeliveryFailed` with the
+      ``reason`` (the policy then plans the step again on the next channel).
+
+    Rows with neither are skipped. A bad date, or both dates on one row, raises `DataError`
+    naming the file, line and column.
+    """
+    from .events import DeliveryConfirmed, DeliveryFailed
+
+    file = Path(path)
+    events: list[Event] = []
+    with file.open(encoding="utf-8-sig", newline="") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+
+            def fail(column: str, why: str, line: int = line) -> DataError:
+                return DataError(f"{file.name}, line {line}, column {column}: {why}")
+
+            days: dict[str, date] = {}
+            for column in ("delivered", "returned"):
+                text = (row.get(column) or "").strip()
+                if text:
+                    try:
+                        days[column] = date.fromisoformat(text)
+                    except ValueError:
+                        raise fail(column, f"{text!r} is not a date (YYYY-MM-DD)") from None
+            if not days:
+                continue
+            if len(days) == 2:
+                raise fail("returned", "a letter is either delivered or returned, not both")
+            key, debtor = (row.get("key") or "").strip(), (row.get("debtor_id") or "").strip()
+            for column, value in (("key", key), ("debtor_id", debtor)):
+                if not value:
+                    raise fail(column, "empty: which letter is this?")
+            tracking = (row.get("tracking") or "").strip()
+            if "delivered" in days:
+                evidence = f"tracking {tracking}" if tracking else "return receipt"
+                events.append(DeliveryConfirmed(days["delivered"], debtor, key, "postal", evidence))
+            else:
+                reason = (row.get("reason") or "").strip() or "returned to sender"
+                if tracking:
+                    reason += f" (tracking {tracking})"
+                events.append(DeliveryFailed(days["returned"], debtor, key, "postal", reason))
+    return events
 
 
 def _cell(value: Any) -> str:
