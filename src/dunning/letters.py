@@ -600,7 +600,8 @@ class _Layout:
         self._font(7.5)
         pdf.set_text_color(110)
         pdf.set_xy(_LEFT, 10)
-        pdf.cell(_RIGHT - _LEFT, 4, f"{letter.sender[0]} – {letter.subject}"[:120])
+        running = f"{letter.sender[0]} – {letter.subject}"
+        pdf.cell(_RIGHT - _LEFT, 4, _fit(pdf, running, _RIGHT - _LEFT))
         pdf.set_text_color(0)
         pdf.set_xy(_LEFT, 22)
 
