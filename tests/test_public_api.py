@@ -43,6 +43,7 @@ MODULES = [
     "dunning.rates",
     "dunning.render",
     "dunning.outbox",
+    "dunning.letters",
     "dunning.payment",
     "dunning.policies.us",
     "dunning.policies.eu",

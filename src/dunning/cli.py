@@ -24,6 +24,7 @@ from .events import ActionPlanned, DeliveryConfirmed, DeliveryFailed, Event, Mes
 from .history import append_events, read_events
 from .importers.folder import CONFIG, Folder, read_folder
 from .interest import REGIMES, Regime, get_regime
+from .letters import ENVELOPES
 from .outbox import INDEX, write_outbox
 from .policy import PolicyLike
 from .proposal import Alert, Proposal, Waiting
@@ -74,6 +75,11 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="DIR",
         help="write the day's messages into DIR for review (nothing is sent)",
+    )
+    run.add_argument(
+        "--envelope",
+        choices=sorted(ENVELOPES),
+        help="the window envelope of the outbox's letters (default: by the creditor's country)",
     )
 
     exp = sub.add_parser("explain", help="print a debtor's history and the reasoning")
@@ -145,7 +151,13 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         _print_proposal(proposal, data, policy, history, args, out)
     if args.outbox is not None:
         index = write_outbox(
-            proposal, data.portfolio, policy, args.outbox, history, documents=args.folder
+            proposal,
+            data.portfolio,
+            policy,
+            args.outbox,
+            history,
+            documents=args.folder,
+            envelope=args.envelope,
         )
         files = len({entry["file"] for entry in index if entry["file"]})
         print(

@@ -5,8 +5,11 @@ proposal (`dunning.render.render`) and writes:
 
 - an ``.eml`` file (RFC 5322, a text part and an HTML part, ``Content-Language`` set and a
   ``Message-ID`` derived from the action's idempotency key) for each e-mail and PEC message;
-- a ``.txt`` file with the body of each letter (print-ready PDFs come with the letters'
-  layout);
+- a ``.pdf`` file for each letter (`dunning.letters`: A4, for the window of ``envelope``,
+  by default the usual one of the creditor's country), and, when there are letters, the
+  batch ``letters.pdf`` with its manifest ``letters.csv`` and ``letters.json`` for the
+  mailing service; without the ``pdf`` extra a letter is written as ``.txt`` instead and
+  its index entry says why;
 - the day's calls in one call list, ``<date>_calls.csv`` and ``<date>_calls.ics``
   (`dunning.calls`): the index entry of each call names the CSV as its ``file`` and the
   calendar as its ``calendar``;
@@ -39,6 +42,7 @@ from zoneinfo import ZoneInfo
 from .calls import call_tasks, calls_csv, calls_ics
 from .dossier import build_dossier
 from .events import Event
+from .letters import ENVELOPES, Envelope, Letter, MissingExtra, envelope_for, letter_for
 from .policy import PolicyLike
 from .portfolio import Portfolio
 from .proposal import Proposal
@@ -108,6 +112,19 @@ def _name(*parts: str) -> str:
     return "_".join(_SAFE.sub("-", p).strip("-") for p in parts if p)
 
 
+def _envelope(envelope: Envelope | str | None, country: str) -> Envelope:
+    if isinstance(envelope, Envelope):
+        return envelope
+    if envelope is None:
+        return envelope_for(country or "IT")
+    if envelope not in ENVELOPES:
+        raise ValueError(
+            f"no envelope layout {envelope!r}: choose one of {', '.join(sorted(ENVELOPES))} "
+            "or give an Envelope (Envelope.custom(...))"
+        )
+    return ENVELOPES[envelope]
+
+
 def write_outbox(
     proposal: Proposal,
     portfolio: Portfolio,
@@ -116,10 +133,13 @@ def write_outbox(
     history: Iterable[Event] = (),
     *,
     documents: str | os.PathLike[str] | None = None,
+    envelope: Envelope | str | None = None,
 ) -> list[dict[str, Any]]:
     """Render the actions of ``proposal`` into ``folder`` (created owner-only); returns the
     index written to ``outbox.json``. ``documents``: the folder where the agency dossiers
-    look for the supporting documents' files."""
+    look for the supporting documents' files. Letters are laid out for ``envelope`` (an
+    `Envelope` or the name of one of `dunning.letters.ENVELOPES`; default: `envelope_for`
+    the creditor's country)."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True, mode=0o700)
     past = list(history)
@@ -127,6 +147,8 @@ def write_outbox(
     # dated 9:00 in the creditor's zone (UTC when its country has several)
     zones = zones_for(creditor.country).zones
     zone = ZoneInfo(zones[0]) if len(zones) == 1 else UTC
+    window = _envelope(envelope, creditor.address.country if creditor.address else "")
+    letters: list[tuple[Letter, dict[str, Any]]] = []
     index: list[dict[str, Any]] = []
     calls = call_tasks(proposal, portfolio, policy, past)
     if calls:
@@ -163,10 +185,20 @@ def write_outbox(
             entry.update(file=name, recipient=message.to, subject=message.subject)
         elif action.channel == "postal":
             message = render(action, portfolio, policy, past)
-            name = f"{base}.txt"
-            _write(out / name, message.text.encode("utf-8"))
-            entry.update(file=name, recipient=portfolio.debtor(action.debtor_id).name)
+            entry.update(recipient=portfolio.debtor(action.debtor_id).name)
             entry.update(subject=message.subject, service=action.service)
+            try:
+                from .letters import letter_pdf
+
+                letter = letter_for(action, portfolio, policy, past)
+                name = f"{base}.pdf"
+                _write(out / name, letter_pdf(letter, window))
+                letters.append((letter, entry))
+            except MissingExtra as missing:
+                name = f"{base}.txt"
+                _write(out / name, message.text.encode("utf-8"))
+                entry.update(note=f"the letter's text only: {missing}")
+            entry.update(file=name)
         elif action.channel == "phone":
             debtor = portfolio.debtor(action.debtor_id)
             entry.update(file=call_list, calendar=calendar, recipient=debtor.phone)
@@ -193,5 +225,12 @@ def write_outbox(
         else:
             entry.update(file=None, note="not a message")
         index.append(entry)
+    if letters:
+        from .letters import write_batch
+
+        files = {letter.key: entry["file"] for letter, entry in letters}
+        rows = write_batch([letter for letter, _ in letters], out, window, files=files)
+        for (_, entry), row in zip(letters, rows, strict=True):
+            entry.update(batch="letters.pdf", pages=row["pages"], first_page=row["first_page"])
     _write(out / INDEX, json.dumps(index, indent=2, ensure_ascii=False).encode("utf-8"))
     return index

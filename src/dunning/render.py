@@ -194,6 +194,13 @@ def _environment(folder: Path | None, packages: bool = True) -> jinja2.Environme
     return env
 
 
+def _formatter(debtor: Debtor) -> _Format:
+    """Money and dates as the debtor reads them (British English when its language has no
+    templates: the message is then in English)."""
+    language = _language(debtor)
+    return _format(debtor.locale if language == debtor.locale[:2].lower() else "en_GB")
+
+
 def _language(debtor: Debtor) -> str:
     code = debtor.locale.split("_")[0].lower()
     return code if code in LANGUAGES else "en"
@@ -231,18 +238,9 @@ def render(
     the history *before* the action)."""
     if action.kind == "call":
         raise PolicyError(f"{action.step}: a call is a task for a person, not a message")
-    past = list(history)
     debtor = portfolio.debtor(action.debtor_id)
-    language = _language(debtor)
-    fmt = _format(debtor.locale if language == debtor.locale[:2].lower() else "en_GB")
-    context = _context(action, portfolio, policy, past, fmt, language)
     env = (templates or Templates()).environment()
-    template = _pick(env, language, action)
-    module = template.make_module(context)
-    subject = str(getattr(module, "subject", "")).strip()
-    text = _tidy(str(module))
-    if language == "it":
-        subject, text = _elide(subject), _elide(text)
+    language, context, subject, text = _compose(action, portfolio, policy, history, env)
     layout = env.select_template([f"{language}/message.html", "message.html"])
     html = layout.render(
         **context,
@@ -252,6 +250,28 @@ def render(
     )
     to = {"pec": debtor.pec, "email": debtor.email}.get(action.channel)
     return Message(action.key, action.channel, language, subject, text, html, to)
+
+
+def _compose(
+    action: Action,
+    portfolio: Portfolio,
+    policy: PolicyLike,
+    history: Iterable[Event],
+    env: jinja2.Environment,
+    **overrides: Any,
+) -> tuple[str, dict[str, Any], str, str]:
+    """The language, the context (with ``overrides``), the subject and the text of the
+    template for ``action``: what a message, a letter and an SMS share."""
+    debtor = portfolio.debtor(action.debtor_id)
+    language = _language(debtor)
+    context = _context(action, portfolio, policy, list(history), _formatter(debtor), language)
+    context.update(overrides)
+    module = _pick(env, language, action).make_module(context)
+    subject = str(getattr(module, "subject", "")).strip()
+    text = _tidy(str(module))
+    if language == "it":
+        subject, text = _elide(subject), _elide(text)
+    return language, context, subject, text
 
 
 _MONTHS_IT = (
@@ -278,7 +298,7 @@ def _context(
     policy: PolicyLike,
     history: list[Event],
     fmt: _Format,
-    language: str = "en",
+    language: str,
 ) -> dict[str, Any]:
     debtor = portfolio.debtor(action.debtor_id)
     creditor = portfolio.creditor
@@ -358,6 +378,11 @@ def _context(
         "validation_end": _validation_end(action, fmt),
         # the legal wording of the debtor's jurisdiction, cited in the message's language
         "law": attrs.asdict(law_for(debtor.country, language, account.regime)),
+        # "letter" when `dunning.letters` renders the body of a printed letter: ``_head.txt``
+        # then renders nothing (the letter draws sender, recipient, date and subject itself)
+        # and ``_items.txt`` renders ``table``, a line where the letter puts its statement table
+        "layout": "message",
+        "table": "",
     }
 
 
@@ -410,6 +435,7 @@ def _account(account: Statement, action: Action, owed: Money, fmt: _Format) -> d
         "compensation": fmt.money(compensation),
         "has_compensation": compensation.is_positive,
         "total": fmt.money(owed + interest + compensation),
+        "total_value": owed + interest + compensation,
         "periods": periods,
         "interest_until": fmt.date(until) if until else "",
         "regime": account.regime or "",
