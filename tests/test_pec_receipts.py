@@ -219,6 +219,19 @@ def test_header_and_daticert_disagree_daticert_wins() -> None:
     assert len(receipt.discrepancies) == 2
 
 
+def test_daticert_of_a_transport_envelope_on_a_receipt_keeps_the_header_kind() -> None:
+    cert = (
+        b"<postacert tipo='posta-certificata' errore='nessuno'><dati><data zona='+0100'>"
+        b"<giorno>02/03/2026</giorno><ora>10:15:30</ora></data></dati></postacert>"
+    )
+    receipt = read_receipt(pec_receipt("accettazione", "<m1@example.it>", daticert_xml=cert))
+    assert receipt.kind == "accettazione"
+    assert receipt.discrepancies == (
+        "X-Ricevuta says 'accettazione', daticert.xml tipo says 'posta-certificata': "
+        "X-Ricevuta kept",
+    )
+
+
 def test_receipt_without_daticert_is_read_from_its_headers() -> None:
     when = datetime(2026, 1, 7, 8, 0, tzinfo=CET)
     data = pec_receipt(
@@ -234,6 +247,38 @@ def test_receipt_without_daticert_is_read_from_its_headers() -> None:
     assert receipt.sender == "crediti@pec.creditore.example.it"
     assert receipt.receipt_type == "completa"
     assert receipt.identificativo == ""
+
+
+def test_complete_receipt_reads_its_own_daticert_not_the_original_messages() -> None:
+    """A complete delivery receipt attaches the original message (postacert.eml), which may
+    carry any attachment, even one called daticert.xml: only the receipt's own counts."""
+    decoy = pec_receipt("errore-consegna", "<decoy@x.it>", error="decoy")
+    data = pec_receipt("avvenuta-consegna", "<m1@x.it>", original=decoy)
+    assert b"postacert.eml" in data
+    receipt = read_receipt(data)
+    assert receipt.kind == "avvenuta-consegna"
+    assert receipt.message_id == "<m1@x.it>"
+    assert receipt.error is None
+
+
+def test_latin1_daticert() -> None:
+    xml = (
+        '<?xml version="1.0" encoding="ISO-8859-1"?>\n'
+        '<postacert tipo="accettazione" errore="nessuno"><intestazione>'
+        "<mittente>a@pec.x.it</mittente><destinatari>b@pec.y.it</destinatari>"
+        "<risposte>a@pec.x.it</risposte><oggetto>Diffida: è scaduto</oggetto></intestazione>"
+        '<dati><gestore-emittente>Gestore S.p.A.</gestore-emittente><data zona="+0200">'
+        "<giorno>30/06/2026</giorno><ora>23:59:59</ora></data>"
+        "<identificativo>opec.1@pec.x.it</identificativo><msgid>&lt;m@x.it&gt;</msgid>"
+        "</dati></postacert>"
+    ).encode("iso-8859-1")
+    receipt = read_receipt(pec_receipt("accettazione", "<m@x.it>", daticert_xml=xml))
+    assert receipt.subject == "Diffida: è scaduto"
+    assert receipt.addressees == (("b@pec.y.it", "certificato"),)
+    assert receipt.timestamp == datetime(
+        2026, 6, 30, 23, 59, 59, tzinfo=timezone(timedelta(hours=2))
+    )
+    assert any("Date header" in d for d in receipt.discrepancies)
 
 
 def test_unsigned_receipt_is_read_and_says_so() -> None:
@@ -413,6 +458,25 @@ def test_maildir_with_mixed_content(tmp_path: Path) -> None:
     box.close()
     _check_mixed(list(read_receipts(tmp_path / "Maildir")))
     _check_mixed(list(read_receipts(mailbox.Maildir(tmp_path / "Maildir", create=False))))
+
+
+def test_unreadable_file_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "a.eml").write_bytes(pec_receipt("accettazione", "<m1@x.it>"))
+    (tmp_path / "b.eml").write_bytes(pec_receipt("accettazione", "<m2@x.it>"))
+    (tmp_path / "c.eml").mkdir()  # not a file: ignored
+    real = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self.name == "a.eml":
+            raise PermissionError(13, "Permission denied")
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    first, second = read_receipts(tmp_path)
+    assert isinstance(first, Skipped)
+    assert first.classification == "unreadable"
+    assert "Permission denied" in first.reason
+    assert isinstance(second, Receipt)
 
 
 def test_missing_source(tmp_path: Path) -> None:

@@ -240,8 +240,9 @@ class Receipt:
 @attrs.frozen
 class Skipped:
     """A message `read_receipts` did not read as a receipt: where it is (``source``), what it
-    is (``classification``: ``transport``, ``anomaly``, ``ordinary``, ``garbage`` or
-    ``invalid`` for a receipt that could not be read) and why (``reason``)."""
+    is (``classification``: ``transport``, ``anomaly``, ``ordinary``, ``garbage``,
+    ``invalid`` for a receipt that could not be read, ``unreadable`` for a file that could not
+    be opened) and why (``reason``)."""
 
     source: str
     classification: str
@@ -291,7 +292,7 @@ def _is_email(msg: email.message.Message, data: bytes) -> bool:
     return any(msg.get(name) is not None for name in known)
 
 
-def _classify(msg: email.message.Message, data: bytes) -> str:
+def _classify(msg: email.message.Message, data: bytes) -> Classification | Literal["garbage"]:
     if not _is_email(msg, data):
         return "garbage"
     transport = _header(msg, "X-Trasporto").lower()
@@ -312,9 +313,7 @@ def classify(data: bytes) -> Classification:
     'ordinary'
     """
     kind = _classify(_parse(data), data)
-    if kind == "garbage":
-        return "ordinary"
-    return kind  # type: ignore[return-value]
+    return "ordinary" if kind == "garbage" else kind
 
 
 def _parts(msg: email.message.Message) -> Iterator[email.message.Message]:
@@ -487,17 +486,12 @@ def read_receipt(data: bytes, *, source: str = "") -> Receipt:
     discrepancies: list[str] = []
 
     kind = header_kind
-    if (
-        cert is not None
-        and cert.tipo
-        and cert.tipo != header_kind
-        and (cert.tipo in KINDS or header_kind not in KINDS)
-    ):
+    if cert is not None and cert.tipo and cert.tipo != header_kind:
+        kept = "daticert.xml" if cert.tipo in KINDS or header_kind not in KINDS else "X-Ricevuta"
         discrepancies.append(
-            f"X-Ricevuta says {header_kind!r}, daticert.xml tipo says {cert.tipo!r}: "
-            "daticert.xml kept"
+            f"X-Ricevuta says {header_kind!r}, daticert.xml tipo says {cert.tipo!r}: {kept} kept"
         )
-        kind = cert.tipo
+        kind = cert.tipo if kept == "daticert.xml" else header_kind
     if kind not in KINDS:
         hint = (
             " ('mancata-consegna' is not a PEC receipt kind: a non-delivery notice is "
@@ -516,13 +510,11 @@ def read_receipt(data: bytes, *, source: str = "") -> Receipt:
         cert_mid = _bracketed(cert.msgid)
         if not header_mid:
             message_id = cert_mid
-        elif cert_mid != header_mid:
-            same = normalise_message_id(cert_mid) == normalise_message_id(header_mid)
-            if not same:
-                discrepancies.append(
-                    f"X-Riferimento-Message-ID {header_mid} differs from daticert.xml msgid "
-                    f"{cert_mid}: daticert.xml kept"
-                )
+        elif normalise_message_id(cert_mid) != normalise_message_id(header_mid):
+            discrepancies.append(
+                f"X-Riferimento-Message-ID {header_mid} differs from daticert.xml msgid "
+                f"{cert_mid}: daticert.xml kept"
+            )
             message_id = cert_mid
     if not message_id:
         raise ReceiptError(
@@ -662,15 +654,15 @@ def read_receipts(
     """Read every message of ``source``: a Maildir (a `mailbox.Maildir`, or a folder with
     ``cur``, ``new`` and ``tmp``), a folder of ``.eml`` files (sorted by name, not
     recursive) or one ``.eml`` file. Yields a `Receipt` for each receipt and a `Skipped` for
-    each other message (transport envelopes, ordinary e-mail, unreadable receipts), with its
-    file name and why: one bad message never stops the rest.
+    each other message (transport envelopes, ordinary e-mail, unreadable receipts or files),
+    with its file name and why: one bad message never stops the rest.
     """
     if isinstance(source, mailbox.Maildir):
         yield from _read_maildir(source, "Maildir")
         return
     path = Path(source)
     if path.is_file():
-        yield _read_one(path.read_bytes(), str(path))
+        yield _read_file(path)
         return
     if not path.is_dir():
         raise FileNotFoundError(f"{path}: no such file or folder")
@@ -678,9 +670,23 @@ def read_receipts(
         yield from _read_maildir(mailbox.Maildir(path, factory=None, create=False), str(path))
         return
     for file in sorted(p for p in path.iterdir() if p.suffix.lower() == ".eml" and p.is_file()):
-        yield _read_one(file.read_bytes(), str(file))
+        yield _read_file(file)
+
+
+def _read_file(path: Path) -> Receipt | Skipped:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return Skipped(str(path), "unreadable", f"{path}: cannot be read ({exc.strerror or exc})")
+    return _read_one(data, str(path))
 
 
 def _read_maildir(box: mailbox.Maildir, name: str) -> Iterator[Receipt | Skipped]:
     for key in sorted(box.iterkeys()):
-        yield _read_one(box.get_bytes(key), f"{name} message {key}")
+        where = f"{name} message {key}"
+        try:
+            data = box.get_bytes(key)
+        except (KeyError, OSError) as exc:  # removed by another client meanwhile, unreadable
+            yield Skipped(where, "unreadable", f"{where}: cannot be read ({exc})")
+            continue
+        yield _read_one(data, where)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
+from email import message_from_bytes
 from email.message import Message
 from email.mime.application import MIMEApplication
 from email.mime.message import MIMEMessage
@@ -145,6 +146,7 @@ def pec_receipt(
     header_kind: str | None = None,
     header_message_id: str | None = None,
     daticert_xml: bytes | None = None,
+    original: bytes | None = None,
 ) -> bytes:
     """The bytes of a PEC receipt of ``kind`` (an ``X-Ricevuta`` value) for the message whose
     Message-ID is ``message_id``, issued at ``timestamp`` (an aware datetime) by ``provider``.
@@ -158,6 +160,8 @@ def pec_receipt(
     To test edge cases: ``daticert=False`` leaves ``daticert.xml`` out (headers only),
     ``signed=False`` leaves out the S/MIME wrapper, ``header_kind`` / ``header_message_id``
     write headers that disagree with ``daticert.xml``, ``daticert_xml`` replaces its bytes.
+    ``original`` (the bytes of the message sent) is attached as ``postacert.eml``, as in a
+    complete delivery receipt.
     """
     if timestamp.tzinfo is None:
         raise ValueError("timestamp must be an aware datetime")
@@ -182,6 +186,10 @@ def pec_receipt(
     body.set_boundary(_boundary("alternative", *seed))
     content = MIMEMultipart("mixed")
     content.attach(body)
+    if original is not None:
+        attached = MIMEMessage(message_from_bytes(original))
+        attached.add_header("Content-Disposition", "attachment", filename="postacert.eml")
+        content.attach(attached)
     if daticert:
         xml = daticert_xml
         if xml is None:
