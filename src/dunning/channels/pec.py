@@ -94,10 +94,10 @@ Outcome: TypeAlias = Literal["sent", "in-transit", "delivered", "warning", "fail
 #: - ``in-transit``: ``presa-in-carico``, the recipient's provider took the message over from
 #:   the sender's: still not delivered.
 #: - ``delivered``: ``avvenuta-consegna``, the message was put in the recipient's mailbox
-#:   (art. 6 c. 2-3 DPR 68/2005): legally received at the receipt's time (art. 45 c. 2 CAD),
+#:   (art. 6 DPR 68/2005): legally received at the receipt's time (art. 45 c. 2 CAD),
 #:   read or not.
 #: - ``warning``: ``preavviso-errore-consegna``, no delivery within 12 hours; the final notice
-#:   comes within 24 hours. Not final.
+#:   comes within 24 hours (technical rules, DM 2 novembre 2005 annex). Not final.
 #: - ``failed``: ``non-accettazione`` (refused at sending: formal errors or a virus, so nothing
 #:   was sent), ``errore-consegna`` (not delivered: unknown or full mailbox, timeout, virus...),
 #:   ``rilevazione-virus`` (a virus found on the way, the message is not delivered).
@@ -114,7 +114,7 @@ OUTCOMES: Mapping[str, Outcome] = {
 Classification: TypeAlias = Literal["receipt", "transport", "anomaly", "ordinary"]
 
 #: The delivery kinds, whose ``daticert.xml`` names the one mailbox concerned in ``consegna``
-#: (a delivery receipt or notice is issued per recipient: art. 6 c. 4 DPR 68/2005).
+#: (a delivery receipt is issued per recipient: DM 2 novembre 2005, art. 6 c. 7).
 _PER_RECIPIENT = frozenset(
     {"avvenuta-consegna", "errore-consegna", "preavviso-errore-consegna", "rilevazione-virus"}
 )
