@@ -1,5 +1,6 @@
 """Test helpers for dunning and for anyone who writes a policy: hypothesis strategies, one
-checker per invariant of ``DESIGN.md``, and the stateful `CaseMachine`.
+checker per invariant of ``DESIGN.md``, the stateful `CaseMachine`, and builders of PEC
+receipts (`pec_receipt`, `pec_envelope`) for code that reads them.
 
 Needs the ``testing`` extra (``pip install 'dunning[testing]'``). Run the checks on your own
 policy in one line:
@@ -41,6 +42,7 @@ from .invariants import (
     not_applicable,
     reminders_of,
 )
+from .receipts import pec_envelope, pec_receipt
 from .stateful import CaseMachine, case_machine_test, run_case_machine
 from .strategies import (
     CREDITOR,
@@ -86,6 +88,8 @@ __all__ = [
     "money",
     "not_applicable",
     "payments",
+    "pec_envelope",
+    "pec_receipt",
     "portfolios",
     "reminders_of",
     "run_case_machine",
