@@ -344,6 +344,17 @@ def test_wrong_password_is_permanent_and_hidden(
     assert handler.messages == []
 
 
+def test_a_server_without_auth_is_a_permanent_failure(serve: Any) -> None:
+    server, handler = serve()
+    sleeps: list[float] = []
+    channel = channel_for(server, sleeps, user="crediti", password=SENTINEL)
+    with channel, pytest.raises(PermanentFailure, match="AUTH") as info:
+        channel.send(message())
+    assert SENTINEL not in str(info.value)
+    assert sleeps == []
+    assert handler.data_calls == 0
+
+
 def test_no_password_over_plain_text_to_another_host() -> None:
     with pytest.raises(ChannelConfigError, match="unencrypted") as info:
         SMTPChannel("mail.example.com", security="none", user="u", password=SENTINEL)
@@ -445,11 +456,14 @@ def test_a_server_that_hangs_times_out_quickly() -> None:
 
 
 class DropAfterData(threading.Thread):
-    """A raw SMTP server that takes the whole message, then closes without a reply."""
+    """A raw SMTP server that takes the whole message, then closes without a reply (or
+    ``hang``s); or, on its first ``drop_before`` connections, closes at the DATA command, and
+    accepts the message on the next ones."""
 
-    def __init__(self, hang: bool = False) -> None:
+    def __init__(self, hang: bool = False, drop_before: int = 0) -> None:
         super().__init__(daemon=True)
         self.hang = hang
+        self.drop_before = drop_before
         self.listener = socket.socket()
         self.listener.bind((HOST, 0))
         self.listener.listen(5)
@@ -465,8 +479,8 @@ class DropAfterData(threading.Thread):
             except OSError:
                 return
             self.connections += 1
-            with conn:
-                self.session(conn.makefile("rb"), conn)
+            with conn, conn.makefile("rb") as lines:
+                self.session(lines, conn)
 
     def session(self, lines: Any, conn: socket.socket) -> None:
         conn.sendall(b"220 drop.example ESMTP\r\n")
@@ -475,11 +489,16 @@ class DropAfterData(threading.Thread):
             if verb == b"EHLO":
                 conn.sendall(b"250-drop.example\r\n250 8BITMIME\r\n")
             elif verb == b"DATA":
+                if self.connections <= self.drop_before:
+                    return  # gone before the server had any of the message
                 conn.sendall(b"354 go ahead\r\n")
                 data = b""
                 while not data.endswith(b"\r\n.\r\n"):
                     data += lines.readline()
                 self.messages.append(data)
+                if self.drop_before:
+                    conn.sendall(b"250 2.0.0 Ok: queued as RAW1\r\n")
+                    continue
                 if self.hang:  # no reply, until the client gives up
                     with contextlib.suppress(OSError):
                         lines.read()
@@ -517,6 +536,21 @@ def test_connection_dropped_mid_data_is_in_doubt_and_never_retried(
     assert server.connections == 1
     assert sleeps == []
     assert "in doubt" in caplog.text
+
+
+def test_connection_lost_before_data_is_retried_and_sent_once() -> None:
+    server = DropAfterData(drop_before=1)
+    server.start()
+    sleeps: list[float] = []
+    try:
+        with SMTPChannel(HOST, server.port, security="none", sleep=sleeps.append) as channel:
+            receipt = channel.send(message())
+    finally:
+        server.stop()
+    assert receipt.transport_id == "RAW1"
+    assert len(server.messages) == 1
+    assert server.connections == 2
+    assert len(sleeps) == 1
 
 
 def test_no_reply_after_data_is_in_doubt() -> None:

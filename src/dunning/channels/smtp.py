@@ -335,18 +335,21 @@ class SMTPChannel(BaseChannel):
             raise self._by_code(
                 exc.smtp_code, exc.smtp_error, f"{where} refused the connection", outgoing
             ) from None
-        except smtplib.SMTPNotSupportedError as exc:
-            _abandon(conn)
-            raise self._error(PermanentFailure, f"{where}: {exc}", outgoing) from None
-        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+        except smtplib.SMTPServerDisconnected as exc:
             _abandon(conn)
             what = "timed out" if _timed_out(exc) else "failed"
             raise self._error(
                 _ConnectionLost, f"connection to {where} {what}: {exc}", outgoing
             ) from None
-        except smtplib.SMTPException as exc:
+        except smtplib.SMTPException as exc:  # before OSError, its base class
             _abandon(conn)
             raise self._error(PermanentFailure, f"{where}: {exc}", outgoing) from None
+        except OSError as exc:
+            _abandon(conn)
+            what = "timed out" if _timed_out(exc) else "failed"
+            raise self._error(
+                _ConnectionLost, f"connection to {where} {what}: {exc}", outgoing
+            ) from None
         self.connections += 1
         logger.info(
             "connected to %s (%s%s)",
