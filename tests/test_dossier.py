@@ -159,7 +159,7 @@ def test_the_dossier_of_a_hand_over(example) -> None:
     limits = {s["key"]: s for s in data["limitation"]}
     assert set(limits) == set(action.items)
     assert all(s["interruptions"] == [proof["delivered"]] for s in limits.values())
-    assert data["files"] == ["dossier.json", "history.txt", "statement.txt"]
+    assert data["files"] == ["dossier.json", "history.txt", "statement.pdf", "statement.txt"]
 
 
 def test_the_zip_is_deterministic_and_tidy(example) -> None:
@@ -179,6 +179,15 @@ def test_the_zip_is_deterministic_and_tidy(example) -> None:
     assert "telefonata" in history_text
     statement_text = archive.read("statement.txt").decode("utf-8")
     assert "Statement of account" in statement_text
+    # the same figures, printable: every line of the text is on the PDF's pages
+    import pypdf
+
+    printed = "\n".join(
+        page.extract_text()
+        for page in pypdf.PdfReader(io.BytesIO(archive.read("statement.pdf"))).pages
+    )
+    for line in statement_text.splitlines():
+        assert " ".join(line.split()) in " ".join(printed.split()), line
     assert json.loads(archive.read("dossier.json"))["action"]["key"] == action.key
 
 

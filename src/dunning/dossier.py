@@ -26,6 +26,7 @@ directories from an invoice number or a document's reference, no ``..``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -117,13 +118,19 @@ def safe_member_name(name: str, taken: Iterable[str] = ()) -> str:
 
 def statement_members(account: Statement, locale: str) -> dict[str, bytes]:
     """The statement of account's files in the dossier: ``statement.txt`` (the figures with
-    the interest period by period).
-
-    This is where the printed statement plugs in: a ``statement.pdf`` rendered from
-    ``account`` in ``locale`` joins the returned mapping.
+    the interest period by period) and, with the ``pdf`` extra, the same as ``statement.pdf``
+    to print or file with a court.
     """
-    del locale  # the text statement is in English; the PDF will use the locale
-    return {"statement.txt": (account.text(periods=True) + "\n").encode("utf-8")}
+    del locale  # the statement's text is in English, like the figures of dossier.json
+    text = account.text(periods=True)
+    members = {"statement.txt": (text + "\n").encode("utf-8")}
+    from .letters import MissingExtra, text_pdf
+
+    # without the pdf extra the text statement stands alone
+    with contextlib.suppress(MissingExtra):
+        day = account.as_of.isoformat()
+        members["statement.pdf"] = text_pdf("Statement of account", text, day)
+    return members
 
 
 def _money(value: Money) -> dict[str, str]:

@@ -77,6 +77,7 @@ __all__ = [
     "letter_for",
     "letter_pdf",
     "manifest_csv",
+    "text_pdf",
     "write_batch",
 ]
 
@@ -898,6 +899,40 @@ def _output(layout: _Layout, day: str) -> bytes:
     if day:
         stamp = datetime.combine(datetime.fromisoformat(day).date(), time(9, 0), UTC)
         pdf.set_creation_date(stamp)
+    return bytes(pdf.output())
+
+
+def text_pdf(title: str, text: str, day: str = "") -> bytes:
+    """``text`` (lines laid out in columns, such as `Statement.text`) as an A4 landscape PDF
+    in a monospaced font, ``title`` on top and page numbers below (needs the ``pdf`` extra).
+    ``day`` (ISO) dates the document, so the same text gives the same bytes."""
+    _require_pdf()
+    from fpdf import FPDF
+
+    pdf = FPDF(orientation="L", unit="mm", format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.add_font("DejaVuMono", "", str(_FONTS / "DejaVuSansMono.ttf"))
+    pdf.add_font(_FAMILY, "B", str(_FONTS / "DejaVuSans-Bold.ttf"))
+    pdf.set_creator("dunning")
+    pdf.set_producer("dunning")
+    lines = text.splitlines() or [""]
+    size, line = 7.5, 3.4  # pt, mm: 130 columns fit in 257 mm
+    per_page = int((210 - 20 - 22) // line)
+    pages = [lines[i : i + per_page] for i in range(0, len(lines), per_page)]
+    for number, chunk in enumerate(pages, start=1):
+        pdf.add_page()
+        pdf.set_font(_FAMILY, "B", 10)
+        pdf.set_xy(20, 12)
+        pdf.cell(257, 5, title)
+        pdf.set_font("DejaVuMono", "", size)
+        for row, content in enumerate(chunk):
+            pdf.set_xy(20, 22 + row * line)
+            pdf.cell(257, line, content)
+        if len(pages) > 1:
+            pdf.set_xy(20, 200)
+            pdf.cell(257, 4, f"{number} / {len(pages)}", align="R")
+    if day:
+        pdf.set_creation_date(datetime.combine(datetime.fromisoformat(day).date(), time(9), UTC))
     return bytes(pdf.output())
 
 
