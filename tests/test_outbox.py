@@ -192,3 +192,48 @@ def test_the_outbox_writes_each_sms_as_json(tmp_path: Path) -> None:
     assert payload["language"] == "it"
     assert "2026/0009" in payload["text"]
     assert json.loads((tmp_path / INDEX).read_text()) == index
+
+
+def test_a_formal_notice_by_pec_carries_its_letter_as_pdf(tmp_path: Path) -> None:
+    import pypdf
+
+    portfolio, policy, history, proposal = _example_day(date(2026, 9, 1))
+    kinds = {(a.kind, a.channel) for a in proposal}
+    assert ("formal_notice", "pec") in kinds
+    out = tmp_path / "out"
+    index = write_outbox(proposal, portfolio, policy, out, history)
+    for entry in index:
+        if entry["channel"] not in ("email", "pec"):
+            continue
+        mail = email.message_from_bytes(
+            (out / entry["file"]).read_bytes(), policy=email.policy.default
+        )
+        attached = list(mail.iter_attachments())
+        if entry["kind"] != "formal_notice":
+            assert attached == []
+            assert "attachment" not in entry
+            continue
+        (part,) = attached
+        assert part.get_content_type() == "application/pdf"
+        assert part.get_filename() == entry["attachment"]
+        assert part.get_filename().startswith("Diffida-ad-adempiere")
+        pdf = pypdf.PdfReader(io.BytesIO(part.get_content()))
+        printed = " ".join(" ".join(p.extract_text().split()) for p in pdf.pages)
+        assert " ".join(entry["subject"].split()) in printed
+        for invoice in entry["items"]:
+            assert invoice.split("#")[0] in printed
+        # the text part is still the whole message
+        assert "art. 1219" in mail.get_body(("plain",)).get_content()
+    every = write_outbox(proposal, portfolio, policy, tmp_path / "all", history, attach_pdf="all")
+    assert all("attachment" in e for e in every if e["channel"] in ("email", "pec"))
+    # a reminder carries its letter only when asked for
+    portfolio2, policy2, history2, day2 = _example_day(date(2026, 7, 30))
+    assert any(a.kind == "reminder" and a.channel == "email" for a in day2)
+    plain = write_outbox(day2, portfolio2, policy2, tmp_path / "r", history2)
+    assert not any("attachment" in e for e in plain)
+    asked = write_outbox(day2, portfolio2, policy2, tmp_path / "r2", history2, attach_pdf="all")
+    assert all("attachment" in e for e in asked if e["channel"] == "email")
+    none = write_outbox(proposal, portfolio, policy, tmp_path / "none", history, attach_pdf="none")
+    assert not any("attachment" in e for e in none)
+    with pytest.raises(ValueError, match="attach_pdf"):
+        write_outbox(proposal, portfolio, policy, tmp_path / "x", history, attach_pdf="some")  # type: ignore[arg-type]

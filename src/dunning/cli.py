@@ -81,6 +81,12 @@ def _parser() -> argparse.ArgumentParser:
         choices=sorted(ENVELOPES),
         help="the window envelope of the outbox's letters (default: by the creditor's country)",
     )
+    run.add_argument(
+        "--attach-pdf",
+        choices=("formal_notice", "all", "none"),
+        default="formal_notice",
+        help="which e-mails and PECs carry their letter as PDF (default: formal_notice)",
+    )
 
     exp = sub.add_parser("explain", help="print a debtor's history and the reasoning")
     exp.add_argument("folder", type=Path)
@@ -158,6 +164,7 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
             history,
             documents=args.folder,
             envelope=args.envelope,
+            attach_pdf=args.attach_pdf,
         )
         files = len({entry["file"] for entry in index if entry["file"]})
         print(

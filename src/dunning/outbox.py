@@ -36,8 +36,10 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
+
+import attrs
 
 from .calls import call_tasks, calls_csv, calls_ics
 from .dossier import build_dossier
@@ -46,7 +48,7 @@ from .letters import ENVELOPES, Envelope, Letter, MissingExtra, envelope_for, le
 from .policy import PolicyLike
 from .portfolio import Portfolio
 from .proposal import Proposal
-from .render import Message, render
+from .render import Attachment, Message, render
 from .sms_text import render_sms
 from .timezones import zones_for
 
@@ -134,12 +136,17 @@ def write_outbox(
     *,
     documents: str | os.PathLike[str] | None = None,
     envelope: Envelope | str | None = None,
+    attach_pdf: Literal["formal_notice", "all", "none"] = "formal_notice",
 ) -> list[dict[str, Any]]:
     """Render the actions of ``proposal`` into ``folder`` (created owner-only); returns the
     index written to ``outbox.json``. ``documents``: the folder where the agency dossiers
     look for the supporting documents' files. Letters are laid out for ``envelope`` (an
     `Envelope` or the name of one of `dunning.letters.ENVELOPES`; default: `envelope_for`
-    the creditor's country)."""
+    the creditor's country). ``attach_pdf``: which e-mail and PEC messages carry their
+    letter as a PDF attachment (by default a formal notice, which a debtor may print or
+    forward to a lawyer; ``"all"`` for every step, ``"none"``)."""
+    if attach_pdf not in ("formal_notice", "all", "none"):
+        raise ValueError(f"attach_pdf must be 'formal_notice', 'all' or 'none', not {attach_pdf!r}")
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True, mode=0o700)
     past = list(history)
@@ -171,6 +178,17 @@ def write_outbox(
         base = _name(action.date.isoformat(), action.debtor_id, action.step, action.channel)
         if action.channel in ("email", "pec"):
             message = render(action, portfolio, policy, past)
+            if attach_pdf == "all" or (attach_pdf == action.kind):
+                try:
+                    from .letters import letter_pdf
+
+                    pdf = letter_pdf(letter_for(action, portfolio, policy, past), window)
+                    title = _name(message.subject.split(" – ")[0], action.date.isoformat())
+                    attachment = Attachment(f"{title}.pdf", "application/pdf", pdf)
+                    message = attrs.evolve(message, attachments=(attachment,))
+                    entry.update(attachment=attachment.filename)
+                except MissingExtra as missing:
+                    entry.update(note=f"sent without its PDF: {missing}")
             sender = (creditor.pec if action.channel == "pec" else creditor.email) or ""
             debtor = portfolio.debtor(action.debtor_id)
             mail = to_email(
