@@ -214,7 +214,12 @@ def test_every_step_says_what_the_law_and_good_practice_require(
             else:  # never say that the demand interrupts limitation where it does not
                 for word in INTERRUPTS[language]:
                     assert word not in text.lower(), (where, word)
-        assert message.html.count("<p>") >= 5
+        # the HTML part: paragraphs, the subject in bold, the invoices claimed as a list
+        assert message.html.count("<p ") >= 5, where
+        assert f"{message.subject}</strong>" in message.html.replace("&amp;", "&"), where
+        if action.kind != "notice":
+            items = message.html.count('<li style="margin-bottom: 4px;">')
+            assert items >= len(action.items), where
     assert rendered >= 2
 
 

@@ -242,14 +242,39 @@ def render(
     env = (templates or Templates()).environment()
     language, context, subject, text = _compose(action, portfolio, policy, history, env)
     layout = env.select_template([f"{language}/message.html", "message.html"])
+    paragraphs = [p for p in text.split("\n\n") if p.strip()]
     html = layout.render(
         **context,
         language=language,
         subject=subject,
-        paragraphs=[p for p in text.split("\n\n") if p.strip()],
+        paragraphs=paragraphs,
+        blocks=[_segments(p, subject) for p in paragraphs],
     )
     to = {"pec": debtor.pec, "email": debtor.email}.get(action.channel)
     return Message(action.key, action.channel, language, subject, text, html, to)
+
+
+def _segments(paragraph: str, subject: str) -> list[dict[str, Any]]:
+    """A paragraph of the text as the HTML part lays it out: runs of lines, lists (``- `` lines,
+    with the indented lines under an item as its sub-items) and the subject line (bold)."""
+    out: list[dict[str, Any]] = []
+    for line in paragraph.split("\n"):
+        last = out[-1] if out else None
+        if line.startswith("- "):
+            item = {"text": line[2:], "sub": []}
+            if last is not None and last["kind"] == "list":
+                last["items"].append(item)
+            else:
+                out.append({"kind": "list", "items": [item]})
+        elif line.startswith("  ") and last is not None and last["kind"] == "list":
+            last["items"][-1]["sub"].append(line.strip())
+        elif subject and line.endswith(subject) and len(line) - len(subject) < 20:
+            out.append({"kind": "subject", "lines": [line]})
+        elif last is not None and last["kind"] == "lines":
+            last["lines"].append(line)
+        else:
+            out.append({"kind": "lines", "lines": [line]})
+    return out
 
 
 def _compose(
