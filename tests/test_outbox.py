@@ -38,7 +38,9 @@ def test_run_writes_the_days_messages_as_eml_with_an_index(folder: Path, tmp_pat
     assert f"7 message(s) written to {out}" in text.getvalue()
     index = json.loads((out / INDEX).read_text())
     assert len(index) == 7
-    assert sorted(p.name for p in out.iterdir()) == sorted([INDEX, *(e["file"] for e in index)])
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [INDEX, "run.json", *(e["file"] for e in index)]
+    )
     for entry in index:
         path = out / entry["file"]
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -68,7 +70,10 @@ def test_run_writes_the_days_messages_as_eml_with_an_index(folder: Path, tmp_pat
     history = folder / ".dunning" / "history.jsonl"
     history.unlink()
     assert main(again, io.StringIO()) == 0
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    after = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert json.loads(after.pop("run.json"))["recorded"] is False  # a dry run: not sendable
+    assert json.loads(before.pop("run.json"))["recorded"] is True
+    assert after == before
 
 
 def test_message_ids_are_stable_and_distinct() -> None:

@@ -9,23 +9,27 @@ This module is the edge: it is the only place that reads the clock (for a missin
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
 from . import __version__, policies
+from .channels import open_channel, redact
+from .dispatch import JOURNAL, Journal, approve, approved, outcome_events, send_outbox
 from .engine import explain, plan, simulate
-from .errors import DunningError, PolicyError
+from .errors import DataError, DunningError, PolicyError
 from .events import ActionPlanned, DeliveryConfirmed, DeliveryFailed, Event, MessageSent
 from .history import append_events, read_events
 from .importers.folder import CONFIG, Folder, read_folder
 from .interest import REGIMES, Regime, get_regime
 from .letters import ENVELOPES
 from .outbox import INDEX, write_outbox
+from .outbox import _write as write_file
 from .policy import PolicyLike
 from .proposal import Alert, Proposal, Waiting
 from .rates import (
@@ -105,6 +109,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     rat.add_argument("--as-of", type=_date, help="missing periods up to (default: today)")
 
+    apr = sub.add_parser("approve", help="approve messages of an outbox for sending")
+    apr.add_argument("outbox", type=Path)
+    apr.add_argument("keys", nargs="*", metavar="KEY", help="these messages (default: all)")
+
+    snd = sub.add_parser("send", help="send the approved messages of an outbox, exactly once")
+    snd.add_argument("outbox", type=Path)
+    snd.add_argument(
+        "--folder", type=Path, help="the data folder (default: the one the outbox was run on)"
+    )
+    snd.add_argument(
+        "--now", type=datetime.fromisoformat, help="ISO date and time with zone (default: now)"
+    )
+    snd.add_argument(
+        "--channel",
+        action="append",
+        default=[],
+        metavar="NAME=SETTINGS",
+        help='a channel for this send, over [channels] of dunning.toml ("email=smtp://...")',
+    )
+
     rec = sub.add_parser(
         "receipts",
         help="record what came back: tracking numbers and return cards of the letters",
@@ -167,6 +191,12 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
             attach_pdf=args.attach_pdf,
         )
         files = len({entry["file"] for entry in index if entry["file"]})
+        run_info = {
+            "folder": str(args.folder.resolve()),
+            "as_of": as_of.isoformat(),
+            "recorded": not args.dry_run,
+        }
+        write_file(args.outbox / RUN_INFO, json.dumps(run_info, indent=2).encode("utf-8"))
         print(
             f"{files} message(s) written to {args.outbox} for review "
             f"(index: {args.outbox / INDEX}); nothing was sent.",
@@ -174,6 +204,83 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         )
     if not args.dry_run:
         append_events(args.folder / HISTORY, proposal.events())
+    return 0
+
+
+#: Written into an outbox by ``dunning run``: which data folder it was planned on.
+RUN_INFO = "run.json"
+
+
+def _approve(args: argparse.Namespace, out: TextIO) -> int:
+    new = approve(args.outbox, args.keys or None, at=datetime.now(UTC))
+    total = len(approved(args.outbox))
+    print(f"{len(new)} message(s) approved now, {total} in all, in {args.outbox}.", file=out)
+    return 0
+
+
+_SHOWN = {
+    "sent": "sent",
+    "already_sent": "already sent",
+    "failed": "FAILED",
+    "already_failed": "failed earlier",
+    "temporary": "not sent now (temporary)",
+    "in_doubt": "IN DOUBT",
+    "waiting": "waiting",
+    "not_approved": "not approved",
+    "no_channel": "no channel",
+    "not_sent_by_a_channel": "by hand",
+}
+
+
+def _send(args: argparse.Namespace, out: TextIO) -> int:
+    folder = args.folder
+    if folder is None:
+        info = args.outbox / RUN_INFO
+        if not info.exists():
+            raise DataError(f"which data folder? {info} is missing: pass --folder FOLDER")
+        run = json.loads(info.read_text(encoding="utf-8"))
+        if not run.get("recorded", True):
+            raise DataError(
+                f"{args.outbox} was written by a --dry-run: its actions are not in the history, "
+                "so what is sent could not be followed up; run without --dry-run"
+            )
+        folder = Path(run["folder"])
+    now: datetime = args.now or datetime.now(UTC)
+    if now.tzinfo is None:
+        raise DataError(f"--now {now.isoformat()} needs a time zone (e.g. +02:00)")
+    data = read_folder(folder)
+    settings = dict(data.channels)
+    for given in args.channel:
+        name, _, url = given.partition("=")
+        if name not in ("email", "pec", "sms", "postal") or not url:
+            raise DataError(
+                f"--channel {redact(given)!r}: write NAME=SETTINGS, NAME one of "
+                "email, pec, sms, postal"
+            )
+        settings[name] = url
+    opened = {name: open_channel(url) for name, url in settings.items()}
+    try:
+        outcomes = send_outbox(args.outbox, opened, Journal(folder / JOURNAL), now=now)
+    finally:
+        for channel in opened.values():
+            channel.close()
+    for o in outcomes:
+        print(f"{_SHOWN[o.result]:<24} {o.channel:<7} {o.key}  {o.detail}", file=out)
+    events = outcome_events(outcomes, now)
+    append_events(folder / HISTORY, events)
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[_SHOWN[o.result]] = counts.get(_SHOWN[o.result], 0) + 1
+    print(", ".join(f"{n} {what}" for what, n in counts.items()) or "Nothing to send.", file=out)
+    doubt = [o for o in outcomes if o.result == "in_doubt"]
+    if doubt:
+        print(
+            f"dunning: {len(doubt)} message(s) in doubt: find out whether they reached the "
+            "debtor (a PEC acceptance receipt names the Message-ID) before doing anything; "
+            "they are never sent again by themselves",
+            file=sys.stderr,
+        )
+        return 3
     return 0
 
 
@@ -512,6 +619,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         "simulate": _simulate,
         "rates": _rates,
         "receipts": _receipts,
+        "approve": _approve,
+        "send": _send,
     }
     try:
         args = _parser().parse_args(argv)

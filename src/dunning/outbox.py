@@ -175,6 +175,10 @@ def write_outbox(
             "amount": str(action.amount.amount),
             "currency": action.amount.currency,
         }
+        if action.not_before is not None:
+            entry["not_before"] = action.not_before.isoformat()
+        if action.not_after is not None:
+            entry["not_after"] = action.not_after.isoformat()
         base = _name(action.date.isoformat(), action.debtor_id, action.step, action.channel)
         if action.channel in ("email", "pec"):
             message = render(action, portfolio, policy, past)

@@ -133,6 +133,7 @@ _CONFIG_KEYS: Mapping[str, frozenset[str]] = {
     "policy": frozenset({"preset", "params"}),
     "run": frozenset({"per_invoice"}),
     "interest": frozenset({"reference_rates"}),
+    "channels": frozenset({"email", "pec", "sms", "postal"}),
 }
 
 # -- configuration ---------------------------------------------------------------------------
@@ -192,6 +193,11 @@ class Folder:
     per_invoice: bool = False
     rejected: tuple[DataError, ...] = ()
     """The problems of the rows left out with ``on_error="skip"`` (empty otherwise)."""
+    channels: Mapping[str, str] = attrs.field(
+        factory=dict, repr=lambda table: f"<settings for {', '.join(table) or 'no channel'}>"
+    )
+    """The ``[channels]`` table: a settings string per channel (``email``, ``pec``, ``sms``,
+    ``postal``), for ``dunning send``; secrets come from environment variables it names."""
 
 
 _PRESET = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
@@ -206,6 +212,7 @@ class _Config:
         self.creditor: Creditor | None = None
         self.policy = PolicyConfig()
         self.per_invoice = False
+        self.channels: dict[str, str] = {}
         try:
             data = tomllib.loads(path.read_bytes().decode("utf-8-sig"))
         except UnicodeDecodeError as exc:
@@ -229,6 +236,13 @@ class _Config:
         self._creditor(data.get("creditor"))
         self._policy(data.get("policy"))
         self._interest(data.get("interest"))
+        channels = data.get("channels")
+        if isinstance(channels, dict):
+            for name, value in channels.items():
+                if isinstance(value, str) and value.strip():
+                    self.channels[name] = value.strip()
+                else:
+                    self._fail("channels", name, f"must be a settings string, not {value!r}")
         run = data.get("run")
         if isinstance(run, dict):
             per_invoice = run.get("per_invoice", False)
@@ -1134,4 +1148,6 @@ def read_folder(
         # its problems raise at once (one DataError naming the lines and columns)
         calls = read_call_outcomes(path / CALL_OUTCOMES, portfolio)
         portfolio = attrs.evolve(portfolio, events=portfolio.events + calls)
-    return Folder(path, portfolio, config.policy, config.per_invoice, tuple(rejected))
+    return Folder(
+        path, portfolio, config.policy, config.per_invoice, tuple(rejected), config.channels
+    )
