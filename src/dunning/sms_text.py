@@ -49,7 +49,7 @@ from .gsm import sender_error
 from .policy import PolicyLike
 from .portfolio import Portfolio
 from .proposal import Action
-from .render import Templates, _context, _format, _language
+from .render import Templates, _context, _formatter, _language
 
 __all__ = ["BUDGETS", "SMS_KINDS", "Sms", "default_sender", "render_sms", "sender_error"]
 
@@ -153,7 +153,7 @@ def render_sms(
     creditor = portfolio.creditor
     sender = creditor.sms_sender or default_sender(creditor.name)
     language = _language(debtor)
-    fmt = _format(debtor.locale if language == debtor.locale[:2].lower() else "en_GB")
+    fmt = _formatter(debtor)
     context = _context(action, portfolio, policy, past, fmt, language)
     claimed = context["claimed"] or context["upcoming"]
     items = portfolio.case(action.debtor_id, action.date, past).items
