@@ -123,8 +123,9 @@ def _money(value: Money, language: str) -> str:
 
 def _date(value: date, language: str) -> str:
     text = str(format_date(value, "long", locale=LOCALES[language]))
-    if language == "it" and value.day == 1:
-        text = text.replace("1 ", "1º ", 1)  # Italian writes the first of the month "1º"
+    if language in ("it", "fr") and value.day == 1:
+        # Italian and French write the first of the month as an ordinal: "1º", "1er"
+        text = text.replace("1 ", {"it": "1º ", "fr": "1er "}[language], 1)
     return text
 
 

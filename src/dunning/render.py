@@ -113,8 +113,10 @@ class _Format:
         if value is None:
             return ""
         text = str(format_date(value, "long", locale=self.locale))
-        if self.locale.language == "it" and value.day == 1 and text.startswith("1 "):
-            text = "1º" + text[1:]  # "1º aprile 2026", as Italian writes the first of the month
+        if value.day == 1 and text.startswith("1 "):
+            # the first of the month as Italian and French write it: "1º aprile", "1er avril"
+            ordinal = {"it": "1º", "fr": "1er"}.get(self.locale.language)
+            text = ordinal + text[1:] if ordinal else text
         return text
 
     def percent(self, value: Decimal) -> str:
