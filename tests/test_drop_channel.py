@@ -145,6 +145,20 @@ def test_folder_conformance(tmp_path: Path) -> None:
     )
 
 
+def test_the_module_lists_its_public_names() -> None:
+    import dunning.channels.drop as module
+
+    assert all(hasattr(module, name) for name in module.__all__)
+    public = {
+        name
+        for name, value in vars(module).items()
+        if not name.startswith("_")
+        and isinstance(value, type | type(test_the_module_lists_its_public_names))
+        and getattr(value, "__module__", "") == module.__name__
+    }
+    assert public <= set(module.__all__)
+
+
 # -- SFTP -----------------------------------------------------------------------------------
 
 paramiko = pytest.importorskip("paramiko", reason="the sftp extra (paramiko) is not installed")

@@ -471,3 +471,29 @@ def test_apprise_failure_is_temporary_and_redacted(gateway: Gateway) -> None:
     assert SENTINEL not in str(failure.value)
     assert len(gateway.requests) == 2
     assert gateway.requests[0]["headers"]["Authorization"].startswith("Basic ")
+
+
+def test_apprise_url_from_the_environment(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("apprise", reason="the sms-apprise extra is not installed")
+    monkeypatch.setenv("DUNNING_APPRISE_URL", f"json://127.0.0.1:{gateway.port}/hook")
+    sender = open_channel("apprise", apprise_url_env="DUNNING_APPRISE_URL", to_param=":number")
+    sender.send(sms())
+    assert gateway.requests[0]["json"]["number"] == "+393331234567"
+    with pytest.raises(ChannelConfigError, match="apprise URL"):
+        open_channel("apprise", apprise_url="not a url")
+
+
+def test_the_module_lists_its_public_names() -> None:
+    import dunning.channels.sms as module
+
+    assert all(hasattr(module, name) for name in module.__all__)
+    public = {
+        name
+        for name, value in vars(module).items()
+        if not name.startswith("_")
+        and isinstance(value, type | type(test_the_module_lists_its_public_names))
+        and getattr(value, "__module__", "") == module.__name__
+    }
+    assert public <= set(module.__all__)

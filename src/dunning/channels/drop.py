@@ -327,7 +327,8 @@ class FolderDrop(DropChannel):
         self.root = str(folder)
 
     def __str__(self) -> str:
-        return f"folder://{self.path.as_posix() if self.path.is_absolute() else self.path}"
+        where = self.path.absolute().as_posix()
+        return "folder://" + (where if where.startswith("/") else "/" + where)
 
     def __repr__(self) -> str:
         return f"<FolderDrop {self}>"
