@@ -50,6 +50,26 @@ BUILTIN: Mapping[str, tuple[str, str | None]] = {
     "smtp+starttls": ("dunning.channels.smtp:SMTPChannel", None),
     "smtps": ("dunning.channels.smtp:SMTPChannel", None),
     "memory": ("dunning.testing.channels:MemoryChannel", "testing"),
+    "sms+https": ("dunning.channels.sms:HTTPSMSChannel", None),
+    "sms+http": ("dunning.channels.sms:HTTPSMSChannel", None),
+    "apprise": ("dunning.channels.sms:AppriseSMSChannel", "sms-apprise"),
+    **{
+        f"apprise+{name}": ("dunning.channels.sms:AppriseSMSChannel", "sms-apprise")
+        for name in (
+            "json",
+            "jsons",
+            "form",
+            "forms",
+            "twilio",
+            "vonage",
+            "sinch",
+            "clicksend",
+            "bulksms",
+            "plivo",
+        )
+    },
+    "folder": ("dunning.channels.drop:FolderDrop", None),
+    "sftp": ("dunning.channels.drop:SFTPDrop", "sftp"),
 }
 
 _KINDS = ("str", "int", "float", "bool", "path", "secret")
@@ -374,11 +394,11 @@ def open_channel(url_or_name: str, **kwargs: Any) -> Channel:
     >>> channel = open_channel("memory://")
     >>> type(channel).__name__
     'MemoryChannel'
-    >>> open_channel("fax://office")
+    >>> open_channel("fax://office")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    dunning.channels.base.ChannelConfigError: no channel for scheme 'fax'; known: memory, smtp, smtp+starttls, smtps
-    """  # noqa: E501
+    dunning.channels.base.ChannelConfigError: no channel for scheme 'fax'; known: ..., smtps
+    """
     if "://" in url_or_name:
         url: ChannelURL | None = ChannelURL.parse(url_or_name)
         assert url is not None
