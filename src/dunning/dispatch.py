@@ -220,14 +220,16 @@ def outgoing(outbox: str | os.PathLike[str], entry: Mapping[str, Any]) -> Outgoi
     if not name:
         raise DataError(f"{key}: no file to send", source=str(folder / "outbox.json"))
     path = folder / Path(name).name  # never outside the outbox
-    data = path.read_bytes()
     if channel in ("email", "pec"):
-        return Outgoing.from_eml(key, channel, data)
+        return Outgoing.from_eml(key, channel, path.read_bytes())
     if channel == "sms":
-        sms = json.loads(data)
-        return Outgoing(key, channel, sms["to"], sms.get("sender", ""), data)
-    recipient = str(entry.get("recipient") or entry.get("debtor_id") or key)
-    return Outgoing(key, channel, recipient.replace("<", "(").replace(">", ")"), "", data)
+        from .channels.sms import sms_outgoing
+
+        return sms_outgoing(path.read_bytes(), key)
+    from .channels.drop import letter_outgoing
+
+    recipient = str(entry.get("recipient") or entry.get("debtor_id") or "")
+    return letter_outgoing(path, key, recipient=recipient.replace("<", "(").replace(">", ")"))
 
 
 def _window(entry: Mapping[str, Any], now: datetime) -> str | None:
