@@ -100,11 +100,14 @@ def test_a_folder_of_receipts_and_bounces_records_what_each_proves(
     status, out = run("receipts", str(folder), str(inbox))
     assert status == 0, out
     lines = out.splitlines()
-    assert "accepted for sending" in lines[0] and "nothing recorded" in lines[0]
+    assert "accepted for sending" in lines[0]
+    assert "nothing recorded" in lines[0]
     assert f"{pec_debtor} {pec_key}: delivered on 2026-07-15 09:00:41+02:00" in lines[1]
     assert f"{mail_debtor} {mail_key}: failed on 2026-07-15" in lines[2]
-    assert "5.1.1" in lines[2] and "User unknown" in lines[2]
-    assert "delayed" in lines[3] and "keeps trying" in lines[3]
+    assert "5.1.1" in lines[2]
+    assert "User unknown" in lines[2]
+    assert "delayed" in lines[3]
+    assert "keeps trying" in lines[3]
     assert "skipped: a transport envelope" in lines[4]
     assert "skipped: an ordinary e-mail" in lines[5]
     assert "not a message dunning sent" in lines[6]
@@ -157,7 +160,8 @@ def test_dry_run_records_and_keeps_nothing(
     before = history.read_bytes()
     status, out = run("receipts", str(folder), str(one), "--dry-run")
     assert status == 0
-    assert "failed on 2026-07-15" in out and "casella piena" in out
+    assert "failed on 2026-07-15" in out
+    assert "casella piena" in out
     assert out.splitlines()[-1] == "1 event(s) not recorded (--dry-run)."
     assert history.read_bytes() == before
     assert not (folder / ".dunning" / "evidence").exists()
@@ -310,7 +314,8 @@ def test_a_permanent_bounce_fails_the_email_it_quotes(returned: str) -> None:
     assert event.reason.startswith("bounced 5.1.1 for amministrazione@debitore.example.it: 550")
     table = sent_message_ids([_planned("email", "k-mail")], CREDITOR)
     proof = prove(data, "b.eml", table)
-    assert proof.what == "bounce" and proof.events == (event,)
+    assert proof.what == "bounce"
+    assert proof.events == (event,)
 
 
 def test_a_delay_or_a_success_report_records_nothing() -> None:
@@ -345,6 +350,32 @@ def test_keep_evidence_is_content_addressed_and_idempotent(tmp_path: Path) -> No
     data = b"receipt bytes"
     digest = hashlib.sha256(data).hexdigest()
     path = keep_evidence(tmp_path / "evidence", data, digest)
-    assert path.name == f"{digest}.eml" and path.read_bytes() == data
+    assert path.name == f"{digest}.eml"
+    assert path.read_bytes() == data
     assert keep_evidence(tmp_path / "evidence", data, digest) == path
     assert [p.name for p in (tmp_path / "evidence").iterdir()] == [path.name]
+
+
+@pytest.mark.parametrize(
+    "name", ["dunning.channels.imap", "dunning.channels.inbox", "dunning.channels.bounce"]
+)
+def test_all_lists_every_public_name(name: str) -> None:
+    import importlib
+    import types
+
+    module = importlib.import_module(name)
+    assert len(set(module.__all__)) == len(module.__all__)
+    for item in module.__all__:
+        assert hasattr(module, item), item
+        value = getattr(module, item)
+        if isinstance(value, type | types.FunctionType):
+            assert value.__doc__, item
+    public = {
+        key
+        for key, value in vars(module).items()
+        if not key.startswith("_")
+        and not isinstance(value, types.ModuleType)
+        and getattr(value, "__module__", name) == name
+        and (callable(value) or isinstance(value, type))
+    }
+    assert public <= set(module.__all__)

@@ -119,6 +119,14 @@ def _quoted(name: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _check_plain(host: str, tls: bool) -> None:
+    if not tls and host.lower().strip("[]") not in _LOOPBACK:
+        raise ChannelConfigError(
+            f"IMAP mailbox on {host}: imap:// (no TLS) is accepted only for a server on "
+            "this machine (localhost); use imaps://"
+        )
+
+
 class IMAPMailbox:
     """One folder of an IMAP mailbox, read with `messages` and, optionally, marked with
     `mark_seen`. Use it as a context manager (or call `close`): the connection is opened on
@@ -148,11 +156,7 @@ class IMAPMailbox:
             raise ChannelConfigError("IMAP mailbox: no host")
         if not user:
             raise ChannelConfigError(f"IMAP mailbox on {host}: no user")
-        if not tls and host.lower().strip("[]") not in _LOOPBACK:
-            raise ChannelConfigError(
-                f"IMAP mailbox on {host}: imap:// (no TLS) is accepted only for a server on "
-                "this machine (localhost); use imaps://"
-            )
+        _check_plain(host, tls)
         if timeout <= 0:
             raise ChannelConfigError(f"IMAP mailbox on {host}: timeout must be positive")
         self.host = host
@@ -186,6 +190,7 @@ class IMAPMailbox:
                 f"{redact(url)!r}: an IMAP mailbox is imaps://user@host/MAILBOX "
                 "(or imap:// on this machine)"
             )
+        _check_plain(parsed.host, parsed.scheme == "imaps")
         params: dict[str, str] = {}
         for name, value in parsed.params:
             if name not in _OPTIONS:
