@@ -345,6 +345,11 @@ def test_settings_are_checked_and_the_password_never_shown(monkeypatch: pytest.M
         "hunter2",
     )
     assert "hunter2" not in repr(box) + str(box) + repr(vars(box))
+    box = IMAPMailbox.from_url(
+        "imaps://crediti%40pec.example.it@imaps.pec.example/INBOX?password_env=X"
+    )
+    assert box.user == "crediti@pec.example.it"
+    assert str(box) == "imaps://crediti%40pec.example.it@imaps.pec.example:993/INBOX"
     with pytest.raises(ChannelConfigError) as info:
         IMAPMailbox.from_url("imaps://u:hunter2@h:notaport/INBOX")
     assert "hunter2" not in str(info.value)

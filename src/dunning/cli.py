@@ -120,7 +120,7 @@ def _parser() -> argparse.ArgumentParser:
     rec.add_argument(
         "--mark-seen",
         action="store_true",
-        help="IMAP: mark the receipts and bounces read as seen (never the other messages)",
+        help="IMAP: mark the receipts and bounces of dunning's messages as seen once recorded",
     )
 
     sim = sub.add_parser("simulate", help="replay the policy day by day and print the timeline")
@@ -278,7 +278,7 @@ def _mail_receipts(args: argparse.Namespace, source: str, out: TextIO) -> int:
                 if proof.evidence and not args.dry_run:
                     kept = keep_evidence(evidence_dir, proof.raw, proof.sha256)
                     text += f"; kept as {kept}"
-                if proof.what != "skipped" and proof.uid is not None:
+                if proof.evidence and proof.uid is not None:
                     proven.append(proof.uid)
             counts[outcome] = counts.get(outcome, 0) + 1
             print(f"{label}: {text}", file=out)

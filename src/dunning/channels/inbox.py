@@ -341,7 +341,22 @@ def keep_evidence(folder: str | os.PathLike[str], data: bytes, sha256: str) -> P
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
+        _sync_folder(out)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the new name durable (where the system allows opening a folder)."""
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
