@@ -9,6 +9,7 @@ temporary folder, TLS with a certificate made here by ``trustme``, and a plain-I
 from __future__ import annotations
 
 import email
+import grp
 import imaplib
 import io
 import json
@@ -132,10 +133,13 @@ def dovecot() -> Iterator[Server]:
             entry = pwd.getpwnam(mail_user)
             os.chown(base / "home", entry.pw_uid, entry.pw_gid)
             uid, gid = entry.pw_uid, entry.pw_gid
+            group = ""
         else:
+            # everything runs as this user, its sockets in this user's group
             me = pwd.getpwuid(os.geteuid())
             internal = login = me.pw_name
             uid, gid = me.pw_uid, me.pw_gid
+            group = f"default_internal_group = {grp.getgrgid(os.getegid()).gr_name}"
         imaps, imap = _free_port(), _free_port()
         config = base / "dovecot.conf"
         config.write_text(
@@ -153,6 +157,7 @@ disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {internal}
 default_login_user = {login}
+{group}
 first_valid_uid = 1
 first_valid_gid = 0
 passdb {{
@@ -192,6 +197,8 @@ service anvil {{
             while True:
                 if process.poll() is not None:
                     err = process.stderr.read().decode() if process.stderr else ""
+                    log = base / "dovecot.log"
+                    err += log.read_text(errors="replace") if log.exists() else ""
                     pytest.fail(f"dovecot did not start: {err}")
                 try:
                     with socket.create_connection(("127.0.0.1", imaps), timeout=1):
@@ -456,3 +463,36 @@ def test_an_unreachable_mailbox_is_exit_status_2(
     err = capsys.readouterr().err
     assert "cannot connect" in err
     assert PASSWORD not in err
+
+
+def test_what_was_read_before_the_connection_broke_is_recorded(
+    dovecot: Server,
+    password: str,
+    folder_name: str,
+    sent: tuple[Path, dict[str, tuple[str, str]]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    folder, ids = sent
+    pec_id, pec_key = ids["pec"]
+    dovecot.deliver(
+        pec_receipt("avvenuta-consegna", pec_id, timestamp=LATER),
+        pec_receipt("accettazione", pec_id, timestamp=LATER),
+        mailbox=folder_name,
+    )
+    fetch = IMAPMailbox.fetch
+
+    def breaks_on_the_second(self: IMAPMailbox, uid: int) -> object:
+        if uid == 2:
+            raise IMAPError(f"{self}: UID FETCH failed: connection reset")
+        return fetch(self, uid)
+
+    monkeypatch.setattr(IMAPMailbox, "fetch", breaks_on_the_second)
+    url = dovecot.url(folder_name, cafile=str(dovecot.cafile))
+    out = io.StringIO()
+    assert main(["receipts", str(folder), url, "--mark-seen"], out=out) == 2
+    assert "1 event(s) recorded" in out.getvalue()
+    assert "connection reset" in capsys.readouterr().err
+    history = read_events(folder / ".dunning" / "history.jsonl")
+    assert [e.key for e in history if isinstance(e, DeliveryConfirmed)] == [pec_key]
+    assert dovecot.flags(folder_name) == {1: "", 2: ""}  # not marked: the run did not finish

@@ -256,6 +256,7 @@ def test_real_receipts_link_to_the_message_sent_with_their_id(
     assert f"{debtor} {key}: PEC accettazione: accepted for sending" in lines[0]
     assert f"{debtor} {key}: failed on 2024-11-15 18:21:03+01:00 for rec@fakepec.it" in lines[1]
     assert "indirizzo non valido" in lines[1]
+    assert "(to check: X-Riferimento-Message-ID <" in lines[1]
     [event] = [e for e in read_events(history) if isinstance(e, DeliveryFailed)]
     data = (pec_samples / "tozzi_errore-consegna.eml").read_bytes()
     digest = hashlib.sha256(data).hexdigest()

@@ -189,6 +189,8 @@ def _from_receipt(receipt: Receipt, sent: Mapping[str, Linked], uid: int | None)
         text = f"failed on {_when(receipt.timestamp)} for {who}: {label}: {why}"
     else:
         text = f"{label}: " + _RECEIPT_TEXT[receipt.outcome].format(when=_when(receipt.timestamp))
+    if receipt.discrepancies:
+        text += " (to check: " + "; ".join(receipt.discrepancies) + ")"
     return Proof(
         text=text,
         events=tuple(events),
