@@ -131,13 +131,21 @@ def _parser() -> argparse.ArgumentParser:
 
     rec = sub.add_parser(
         "receipts",
-        help="record what came back: tracking numbers and return cards of the letters",
+        help="record what came back: PEC receipts, bounces, tracking numbers and return cards",
     )
     rec.add_argument("folder", type=Path)
     rec.add_argument(
-        "source", type=Path, help="a CSV of posted/delivered/unclaimed/returned letters"
+        "source",
+        help="a folder of .eml files, one .eml file, a Maildir, an imaps://user@host/MAILBOX"
+        "?password_env=VAR URL, or a CSV of posted/delivered/unclaimed/returned letters",
     )
     rec.add_argument("--dry-run", action="store_true", help="print, do not record")
+    rec.add_argument("--unseen", action="store_true", help="IMAP: only the unseen messages")
+    rec.add_argument(
+        "--mark-seen",
+        action="store_true",
+        help="IMAP: mark the receipts and bounces of dunning's messages as seen once recorded",
+    )
 
     sim = sub.add_parser("simulate", help="replay the policy day by day and print the timeline")
     sim.add_argument("folder", type=Path)
@@ -285,8 +293,13 @@ def _send(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _receipts(args: argparse.Namespace, out: TextIO) -> int:
+    source = str(args.source)
+    if "://" in source or Path(source).is_dir() or source.lower().endswith(".eml"):
+        return _mail_receipts(args, source, out)
+    if args.unseen or args.mark_seen:
+        raise DunningError("--unseen and --mark-seen are for an IMAP mailbox")
     history = read_events(args.folder / HISTORY)
-    events = read_returns(args.source, history)
+    events = read_returns(source, history)
     for event in events:
         if isinstance(event, DeliveryConfirmed):
             what = f"delivered: {event.evidence}"
@@ -304,6 +317,93 @@ def _receipts(args: argparse.Namespace, out: TextIO) -> int:
     else:
         append_events(args.folder / HISTORY, events)
         print(f"{len(events)} event(s) recorded in {args.folder / HISTORY}.", file=out)
+    return 0
+
+
+def _mail_receipts(args: argparse.Namespace, source: str, out: TextIO) -> int:
+    """PEC receipts and bounces from a folder, a Maildir, one .eml file or an IMAP mailbox:
+    what each message proved, the events recorded (new ones only), the evidence kept."""
+    import contextlib
+    from collections.abc import Iterable, Iterator
+    from typing import Any
+
+    from .channels.imap import IMAPError, IMAPMailbox
+    from .channels.inbox import (
+        keep_evidence,
+        local_messages,
+        new_events,
+        prove,
+        sent_message_ids,
+    )
+    from .channels.pec import Skipped
+
+    def until_failure(items: Iterable[Any]) -> Iterator[Any]:
+        """``items``, then the `IMAPError` that stopped them, if one did."""
+        try:
+            yield from items
+        except IMAPError as exc:
+            yield exc
+
+    creditor = read_folder(args.folder).portfolio.creditor
+    history = read_events(args.folder / HISTORY)
+    sent = sent_message_ids(history, creditor)
+    imap = "://" in source
+    if not imap and (args.unseen or args.mark_seen):
+        raise DunningError("--unseen and --mark-seen are for an IMAP mailbox (imaps://...)")
+    evidence_dir = args.folder / HISTORY.parent / "evidence"
+    with contextlib.ExitStack() as stack:
+        if imap:
+            box = stack.enter_context(IMAPMailbox.from_url(source))
+            print(f"Reading {box}" + (" (unseen only)" if args.unseen else ""), file=out)
+            items: Iterable[Any] = box.messages(unseen=args.unseen)
+        else:
+            items = local_messages(source)
+        counts: dict[str, int] = {}
+        found: list[Event] = []
+        proven: list[int] = []
+        failure: IMAPError | None = None
+        for item in until_failure(items):
+            if isinstance(item, IMAPError):  # what was read before is still recorded
+                failure = item
+                break
+            if isinstance(item, Skipped):
+                label, text, outcome = item.source, f"skipped: {item.reason}", "skipped"
+            else:
+                proof = prove(item.data, item.source, sent, uid=item.uid or None)
+                label = f"UID {item.uid}" if imap else item.source
+                text, outcome = proof.text, proof.outcome
+                if proof.what == "skipped":
+                    outcome = "skipped"
+                elif not proof.linked:
+                    outcome = "not sent by dunning"
+                if proof.linked:
+                    text = f"{proof.debtor_id} {proof.key}: {text}"
+                fresh = new_events(proof.events, [*history, *found])
+                if proof.events and not fresh:
+                    text += " (already recorded)"
+                found.extend(fresh)
+                if proof.evidence and not args.dry_run:
+                    kept = keep_evidence(evidence_dir, proof.raw, proof.sha256)
+                    text += f"; kept as {kept}"
+                if proof.evidence and proof.uid is not None:
+                    proven.append(proof.uid)
+            counts[outcome] = counts.get(outcome, 0) + 1
+            print(f"{label}: {text}", file=out)
+        total = sum(counts.values())
+        parts = ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))
+        print(f"{total} message(s) read" + (f": {parts}." if parts else "."), file=out)
+        if not found:
+            print("Nothing new to record.", file=out)
+        elif args.dry_run:
+            print(f"{len(found)} event(s) not recorded (--dry-run).", file=out)
+        else:
+            append_events(args.folder / HISTORY, found)
+            print(f"{len(found)} event(s) recorded in {args.folder / HISTORY}.", file=out)
+        if failure is not None:
+            raise failure
+        if imap and args.mark_seen and not args.dry_run and proven:
+            marked = box.mark_seen(proven)
+            print(f"{marked} message(s) marked as seen.", file=out)
     return 0
 
 

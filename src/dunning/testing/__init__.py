@@ -1,6 +1,6 @@
 """Test helpers for dunning and for anyone who writes a policy: hypothesis strategies, one
 checker per invariant of ``DESIGN.md``, the stateful `CaseMachine`, and builders of PEC
-receipts (`pec_receipt`, `pec_envelope`) for code that reads them.
+receipts (`pec_receipt`, `pec_envelope`) and bounces (`bounce`) for code that reads them.
 
 Needs the ``testing`` extra (``pip install 'dunning[testing]'``). Run the checks on your own
 policy in one line:
@@ -54,7 +54,7 @@ from .invariants import (
     not_applicable,
     reminders_of,
 )
-from .receipts import pec_envelope, pec_receipt
+from .receipts import bounce, pec_envelope, pec_receipt
 from .stateful import CaseMachine, case_machine_test, run_case_machine
 from .strategies import (
     CREDITOR,
@@ -74,6 +74,7 @@ __all__ = [
     "CaseMachine",
     "ChannelContract",
     "MemoryChannel",
+    "bounce",
     "case_machine_test",
     "check_business_days",
     "check_channel",

@@ -27,9 +27,10 @@ from email.mime.message import MIMEMessage
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime
+from typing import Literal
 from xml.sax.saxutils import escape, quoteattr
 
-__all__ = ["pec_envelope", "pec_receipt"]
+__all__ = ["bounce", "pec_envelope", "pec_receipt"]
 
 _DEFAULT_TIME = datetime(2026, 3, 2, 10, 15, 30, tzinfo=timezone(timedelta(hours=1)))
 
@@ -289,3 +290,115 @@ def pec_envelope(
     digest = hashlib.sha256(repr(seed).encode("utf-8")).hexdigest()[:20]
     mail["Message-ID"] = f"<opec.envelope.{digest}@{domain}>"
     return mail.as_bytes()
+
+
+_BOUNCE_TIME = datetime(2026, 3, 2, 10, 16, 2, tzinfo=timezone(timedelta(hours=1)))
+
+
+def bounce(
+    message_id: str,
+    status: str = "5.1.1",
+    *,
+    recipient: str = "amministrazione@debitore.example.it",
+    sender: str = "crediti@creditore.example.it",
+    diagnostic: str | None = None,
+    timestamp: datetime = _BOUNCE_TIME,
+    reporting_mta: str = "mx1.creditore.example.it",
+    returned: Literal["message", "headers", "none"] = "message",
+    original_message_id_field: bool = False,
+) -> bytes:
+    """The bytes of a delivery status notification (RFC 3464) for the e-mail whose Message-ID
+    is ``message_id`` sent by ``sender`` to ``recipient``, shaped like Postfix's: a
+    ``multipart/report; report-type=delivery-status`` with a text for people, the
+    ``message/delivery-status`` part (``Status: 5.1.1``, ``Action: failed`` or, for a
+    ``4.x.x`` status, ``delayed``) and the returned message (``returned="message"``), its
+    headers only (``"headers"``, ``text/rfc822-headers``) or nothing (``"none"``; then set
+    ``original_message_id_field`` to name the message in an ``Original-Message-ID`` field).
+
+    >>> from dunning.channels.bounce import read_bounce
+    >>> read_bounce(bounce("<m1@example.it>", "4.4.1")).outcome
+    'delayed'
+    """
+    if timestamp.tzinfo is None:
+        raise ValueError("timestamp must be an aware datetime")
+    permanent = status.startswith("5")
+    action = "failed" if permanent else ("delayed" if status.startswith("4") else "delivered")
+    code = {"5": "550", "4": "451", "2": "250"}.get(status[:1], "550")
+    why = diagnostic or (
+        f"{code} {status} <{recipient}>: Recipient address rejected: User unknown in virtual "
+        "mailbox table"
+        if permanent
+        else f"{code} {status} <{recipient}>: Temporary failure, try again later"
+    )
+    seed = ("bounce", message_id, status, recipient, timestamp.isoformat())
+    text = (
+        f"This is the mail system at host {reporting_mta}.\n\n"
+        + (
+            "I'm sorry to have to inform you that your message could not\n"
+            "be delivered to one or more recipients. It's attached below.\n\n"
+            if permanent
+            else "Your message could not be delivered yet; the mail system will keep trying.\n\n"
+        )
+        + f"<{recipient}>: host mx.{_domain(recipient)} said: {why}\n"
+    )
+    report = MIMEMultipart("report", report_type="delivery-status")
+    human = MIMEText(text, "plain", "us-ascii")
+    human.add_header("Content-Description", "Notification")
+    report.attach(human)
+    per_message = (
+        f"Reporting-MTA: dns; {reporting_mta}\n"
+        f"X-Postfix-Queue-ID: 4F{hashlib.sha256(repr(seed).encode()).hexdigest()[:8].upper()}\n"
+        f"X-Postfix-Sender: rfc822; {sender}\n"
+        f"Arrival-Date: {format_datetime(timestamp)}\n"
+        + (f"Original-Message-ID: {message_id}\n" if original_message_id_field else "")
+    )
+    per_recipient = (
+        f"Final-Recipient: rfc822; {recipient}\n"
+        f"Original-Recipient: rfc822;{recipient}\n"
+        f"Action: {action}\n"
+        f"Status: {status}\n"
+        f"Remote-MTA: dns; mx.{_domain(recipient)}\n"
+        f"Diagnostic-Code: smtp; {why}\n"
+        f"Last-Attempt-Date: {format_datetime(timestamp)}\n"
+    )
+    dsn = Message()
+    dsn.set_type("message/delivery-status")
+    blocks: list[Message | str] = []
+    for fields in (per_message, per_recipient):
+        block = Message()
+        for line in fields.splitlines():
+            name, _, value = line.partition(": ")
+            block[name] = value
+        blocks.append(block)
+    dsn.set_payload(blocks)
+    dsn.add_header("Content-Description", "Delivery report")
+    report.attach(dsn)
+    original = MIMEText("Gentile cliente, risulta scoperta la fattura 12/2026.\n", "plain", "utf-8")
+    original["From"] = sender
+    original["To"] = recipient
+    original["Subject"] = "Sollecito di pagamento"
+    original["Date"] = format_datetime(timestamp - timedelta(seconds=30))
+    original["Message-ID"] = message_id
+    if returned == "message":
+        attached = MIMEMessage(original)
+        attached.add_header("Content-Description", "Undelivered Message")
+        report.attach(attached)
+    elif returned == "headers":
+        head = "".join(
+            f"{k}: {v}\n" for k, v in original.items() if k.lower() != "content-transfer-encoding"
+        )
+        part = MIMEText(head, "rfc822-headers", "us-ascii")
+        part.add_header("Content-Description", "Undelivered Message Headers")
+        report.attach(part)
+    report.set_boundary(_boundary("report", *seed))
+    report["Return-Path"] = "<>"
+    report["Subject"] = (
+        "Undelivered Mail Returned to Sender" if permanent else "Delayed Mail (still being retried)"
+    )
+    report["From"] = f"MAILER-DAEMON@{reporting_mta} (Mail Delivery System)"
+    report["To"] = sender
+    report["Date"] = format_datetime(timestamp)
+    digest = hashlib.sha256(repr(seed).encode("utf-8")).hexdigest()[:20]
+    report["Message-ID"] = f"<{digest}@{reporting_mta}>"
+    report["Auto-Submitted"] = "auto-replied"
+    return report.as_bytes()
