@@ -302,6 +302,15 @@ def test_the_database_refuses_a_second_event_at_the_same_place(store: EventStore
     assert store.version("D1") == 1
 
 
+@pytest.mark.parametrize("debtor_id", ["D" * 201, "D\x001"])
+def test_ids_the_columns_cannot_hold_are_refused_alike(store: EventStore, debtor_id: str) -> None:
+    with pytest.raises(DataError, match="field 'debtor_id': must be at most 200 characters"):
+        store.append([BlockSet(D, "D1"), BlockSet(D, debtor_id)])
+    assert store.events() == []
+    store.append([BlockSet(D, "D" * 200)])
+    assert store.debtors() == ["D" * 200]
+
+
 def test_rows_have_typed_columns_hash_and_created_at(store: EventStore, url: str) -> None:
     events = every_event()[3:6]
     store.append(events[:2])

@@ -37,6 +37,9 @@ BUSY_TIMEOUT_MS = 10_000
 #: numbers (the retry reads the new heads, so an ``expected_version`` then fails cleanly).
 _RETRIES = 8
 
+#: The longest debtor id or idempotency key the store keeps (its columns' width).
+_MAX_ID = 200
+
 #: Rows per ``IN (...)`` list (well under SQLite's limit on bound parameters).
 _CHUNK = 500
 
@@ -65,13 +68,22 @@ def _row(event: Event) -> dict[str, Any]:
             record=f"{type(event).__name__} of {event.date}",
             field="debtor_id",
         )
-    text = event_json(event)
     key = getattr(event, "key", None)
+    key = key if isinstance(key, str) else None
+    # The same limits on every backend (PostgreSQL would refuse these, SQLite would not).
+    for field, value in (("debtor_id", event.debtor_id), ("key", key)):
+        if value is not None and (len(value) > _MAX_ID or "\x00" in value):
+            raise DataError(
+                f"must be at most {_MAX_ID} characters without NUL, not {value[:40]!r}...",
+                record=f"{type(event).__name__} of {event.date} for {event.debtor_id[:40]!r}",
+                field=field,
+            )
+    text = event_json(event)
     return {
         "debtor_id": event.debtor_id,
         "date": event.date,
         "type": type(event).__name__,
-        "key": key if isinstance(key, str) else None,
+        "key": key,
         "data": text,
         "hash": hashlib.sha256(text.encode("utf-8")).hexdigest(),
     }
