@@ -48,6 +48,7 @@ from typing import Any, ClassVar
 
 import attrs
 
+from ._net import backoff
 from .base import (
     BaseChannel,
     ChannelConfigError,
@@ -617,7 +618,7 @@ class SFTPDrop(DropChannel):
                 self.close()
                 if attempt >= self.retries:
                     raise TemporaryFailure(failure.message, key=key, channel="postal") from None
-                delay = min(60.0, self.backoff * 2.0**attempt)
+                delay = backoff(self.backoff, attempt)
                 attempt += 1
                 logger.warning(
                     "%s; retry %d of %d in %.1f s", failure, attempt, self.retries, delay

@@ -48,6 +48,7 @@ from urllib.parse import quote
 import attrs
 
 from ..errors import DunningError
+from ._net import tls_context
 from .base import ChannelConfigError, Secret
 from .registry import ChannelURL, redact
 
@@ -270,17 +271,13 @@ class IMAPMailbox:
     def _context(self) -> ssl.SSLContext:
         if self.ssl_context is not None:
             return self.ssl_context
-        context = ssl.create_default_context(
-            cafile=None if self.cafile is None else str(self.cafile)
-        )
+        context = tls_context(self.cafile, self.verify)
         if not self.verify:
             logger.warning(
                 "IMAP mailbox %s: the server's certificate is NOT verified (verify=false): "
                 "anyone on the way can read the mailbox and its password",
                 self.url,
             )
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
         return context
 
     def _fail(self, what: str, exc: BaseException | str) -> IMAPError:

@@ -55,6 +55,7 @@ from urllib.parse import quote, urlencode
 from ..events import DeliveryConfirmed, DeliveryFailed, Event
 from ..gsm import segments as count_segments
 from ..gsm import sender_error
+from ._net import backoff, tls_context
 from .base import (
     BaseChannel,
     ChannelConfigError,
@@ -82,7 +83,6 @@ __all__ = [
 
 logger = logging.getLogger("dunning.channels.sms")
 
-MAX_BACKOFF = 60.0
 #: a ``Retry-After`` longer than this (seconds) is not waited for: the send fails for now
 MAX_RETRY_AFTER = 300.0
 _E164 = re.compile(r"\+[1-9][0-9]{7,14}")
@@ -557,18 +557,11 @@ class HTTPSMSChannel(BaseChannel):
 
     def _ssl_context(self) -> ssl.SSLContext:
         if self._context is None:
-            context = ssl.create_default_context(
-                cafile=str(self.cafile) if self.cafile is not None else None
-            )
-            if not self.verify:
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
-            self._context = context
+            self._context = tls_context(self.cafile, self.verify)
         return self._context
 
     def _delay(self, attempt: int) -> float:
-        full = min(MAX_BACKOFF, self.backoff * 2.0**attempt)
-        return full * (1 - self._rng.random() / 2)
+        return backoff(self.backoff, attempt, self._rng)
 
     def deliver(self, message: Outgoing) -> Sent:
         """Post ``message`` to the gateway, retrying temporary failures."""
@@ -859,7 +852,7 @@ class AppriseSMSChannel(BaseChannel):
             except TemporaryFailure as failure:
                 if attempt >= self.retries:
                     raise
-                delay = min(MAX_BACKOFF, self.backoff * 2.0**attempt)
+                delay = backoff(self.backoff, attempt)
                 attempt += 1
                 logger.warning(
                     "%s; retry %d of %d in %.1f s", failure, attempt, self.retries, delay

@@ -42,6 +42,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from ._net import backoff, tls_context
 from .base import (
     BaseChannel,
     ChannelConfigError,
@@ -64,7 +65,6 @@ _SCHEME = {"none": "smtp", "starttls": "smtp+starttls", "tls": "smtps"}
 _PORT = {"none": 25, "starttls": 587, "tls": 465}
 _QUEUED = re.compile(r"queued as\s+<?([A-Za-z0-9._@-]+)>?", re.IGNORECASE)
 _EOL = re.compile(rb"\r\n|\n|\r(?!\n)")
-MAX_BACKOFF = 60.0
 
 
 def _now() -> datetime:
@@ -233,13 +233,7 @@ class SMTPChannel(BaseChannel):
 
     def _ssl_context(self) -> ssl.SSLContext:
         if self._context is None:
-            context = ssl.create_default_context(
-                cafile=str(self.cafile) if self.cafile is not None else None
-            )
-            if not self.verify:
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
-            self._context = context
+            self._context = tls_context(self.cafile, self.verify)
         return self._context
 
     def _scrub(self, text: str) -> str:
@@ -374,8 +368,7 @@ class SMTPChannel(BaseChannel):
     # -- sending ---------------------------------------------------------------------------
 
     def _delay(self, attempt: int) -> float:
-        full = min(MAX_BACKOFF, self.backoff * 2.0**attempt)
-        return full * (1 - self._rng.random() / 2)
+        return backoff(self.backoff, attempt, self._rng)
 
     def deliver(self, message: Outgoing) -> Sent:
         """Send ``message``, retrying temporary failures; see the module's documentation."""
