@@ -227,3 +227,53 @@ def test_an_sms_waits_for_its_window_and_a_dry_run_outbox_is_refused(tmp_path: P
     with contextlib.redirect_stderr(err):
         assert main(["send", str(dry), "--now", NOW.isoformat()], io.StringIO()) == 2
     assert "--dry-run" in err.getvalue()
+
+
+def test_a_message_in_doubt_is_settled_on_evidence_only(
+    tmp_path: Path, smtp: tuple[Loopback, Recorder]
+) -> None:
+    controller, server = smtp
+    folder = _folder(tmp_path, controller.port)
+    out = tmp_path / "out"
+    index = _run(folder, out)
+    approve(out, at=NOW)
+    first, second = index[0], index[1]
+    journal = Journal(folder / JOURNAL)
+    for entry in (first, second):
+        journal.record(JournalEntry(entry["key"], "sending", NOW.isoformat(), entry["channel"]))
+    assert main(["send", str(out), "--now", NOW.isoformat()], io.StringIO()) == 3
+    assert len(server.messages) == 5
+    # evidence is required, and only a message in doubt can be settled
+    err = io.StringIO()
+    import contextlib
+
+    with contextlib.redirect_stderr(err):
+        assert (
+            main(["settle", str(out), first["key"], "--sent", "--evidence", " "], io.StringIO())
+            == 2
+        )
+        assert (
+            main(["settle", str(out), index[2]["key"], "--sent", "--evidence", "x"], io.StringIO())
+            == 2
+        )
+    assert "evidence" in err.getvalue()
+    assert "not in doubt (sent at" in err.getvalue()
+    # the first did reach the server (its log says so); the second did not
+    said = io.StringIO()
+    assert (
+        main(["settle", str(out), first["key"], "--sent", "--evidence", "postfix log 4F2A1"], said)
+        == 0
+    )
+    assert "recorded as sent" in said.getvalue()
+    assert (
+        main(
+            ["settle", str(out), second["key"], "--not-sent", "--evidence", "not in the log"],
+            io.StringIO(),
+        )
+        == 0
+    )
+    assert main(["send", str(out), "--now", NOW.isoformat()], io.StringIO()) == 0
+    assert len(server.messages) == 6  # the second went now; the first never twice
+    history = read_events(folder / ".dunning" / "history.jsonl")
+    sent = [e.key for e in history if isinstance(e, MessageSent)]
+    assert sorted(sent) == sorted(e["key"] for e in index)

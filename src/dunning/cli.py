@@ -20,7 +20,7 @@ from typing import TextIO
 
 from . import __version__, policies
 from .channels import open_channel, redact
-from .dispatch import JOURNAL, Journal, approve, approved, outcome_events, send_outbox
+from .dispatch import JOURNAL, Journal, approve, approved, outcome_events, send_outbox, settle
 from .engine import explain, plan, simulate
 from .errors import DataError, DunningError, PolicyError
 from .events import ActionPlanned, DeliveryConfirmed, DeliveryFailed, Event, MessageSent
@@ -128,6 +128,15 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME=SETTINGS",
         help='a channel for this send, over [channels] of dunning.toml ("email=smtp://...")',
     )
+
+    stl = sub.add_parser("settle", help="settle a message in doubt, on evidence")
+    stl.add_argument("outbox", type=Path)
+    stl.add_argument("key", help="the message's key, as `dunning send` listed it")
+    outcome = stl.add_mutually_exclusive_group(required=True)
+    outcome.add_argument("--sent", action="store_true", help="it reached the server: sent")
+    outcome.add_argument("--not-sent", action="store_true", help="it did not: send it again")
+    stl.add_argument("--evidence", required=True, help="what shows it (receipt id, log line)")
+    stl.add_argument("--folder", type=Path, help="the data folder (default: the outbox's)")
 
     rec = sub.add_parser(
         "receipts",
@@ -240,19 +249,37 @@ _SHOWN = {
 }
 
 
+def _outbox_folder(args: argparse.Namespace) -> Path:
+    """The data folder an outbox was planned on (``--folder`` wins)."""
+    if args.folder is not None:
+        return Path(args.folder)
+    info = args.outbox / RUN_INFO
+    if not info.exists():
+        raise DataError(f"which data folder? {info} is missing: pass --folder FOLDER")
+    run = json.loads(info.read_text(encoding="utf-8"))
+    if not run.get("recorded", True):
+        raise DataError(
+            f"{args.outbox} was written by a --dry-run: its actions are not in the history, "
+            "so what is sent could not be followed up; run without --dry-run"
+        )
+    return Path(run["folder"])
+
+
+def _settle(args: argparse.Namespace, out: TextIO) -> int:
+    folder = _outbox_folder(args)
+    now = datetime.now(UTC)
+    journal = Journal(folder / JOURNAL)
+    outcome = settle(
+        args.outbox, journal, args.key, sent=args.sent, evidence=args.evidence, now=now
+    )
+    append_events(folder / HISTORY, outcome_events([outcome], now))
+    what = "recorded as sent" if args.sent else "recorded as not sent: the next send sends it"
+    print(f"{args.key}: {what} ({args.evidence}).", file=out)
+    return 0
+
+
 def _send(args: argparse.Namespace, out: TextIO) -> int:
-    folder = args.folder
-    if folder is None:
-        info = args.outbox / RUN_INFO
-        if not info.exists():
-            raise DataError(f"which data folder? {info} is missing: pass --folder FOLDER")
-        run = json.loads(info.read_text(encoding="utf-8"))
-        if not run.get("recorded", True):
-            raise DataError(
-                f"{args.outbox} was written by a --dry-run: its actions are not in the history, "
-                "so what is sent could not be followed up; run without --dry-run"
-            )
-        folder = Path(run["folder"])
+    folder = _outbox_folder(args)
     now: datetime = args.now or datetime.now(UTC)
     if now.tzinfo is None:
         raise DataError(f"--now {now.isoformat()} needs a time zone (e.g. +02:00)")
@@ -721,6 +748,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         "receipts": _receipts,
         "approve": _approve,
         "send": _send,
+        "settle": _settle,
     }
     try:
         args = _parser().parse_args(argv)

@@ -25,7 +25,8 @@ last entry      what it means                              what `send_outbox` do
 
 So a second ``send``, or one after a crash, never sends a message twice: a message whose
 outcome is unknown is reported as in doubt for a person to settle (did the debtor receive it?
-a PEC acceptance receipt names its Message-ID), never guessed. What was sent becomes a
+a PEC acceptance receipt names its Message-ID), never guessed: `settle` (``dunning settle``)
+records what the evidence shows. What was sent becomes a
 `MessageSent` event and what failed for good a `DeliveryFailed` event (`outcome_events`), to
 append to the case history.
 
@@ -67,6 +68,7 @@ __all__ = [
     "outcome_events",
     "outgoing",
     "send_outbox",
+    "settle",
 ]
 
 #: Where the journal lives, in the working folder.
@@ -318,6 +320,38 @@ def send_outbox(
         journal.record(attrs.evolve(record, message_id=message.message_id))
         outcomes.append(out("sent", detail, message.message_id))
     return outcomes
+
+
+def settle(
+    outbox: str | os.PathLike[str],
+    journal: Journal,
+    key: str,
+    *,
+    sent: bool,
+    evidence: str,
+    now: datetime,
+) -> Outcome:
+    """Settle the message ``key`` whose send is in doubt, on a person's word and ``evidence``
+    (a PEC acceptance receipt naming its Message-ID, the SMTP server's log line): ``sent``
+    records it as sent (a `MessageSent` follows from `outcome_events`); otherwise it is
+    recorded as not sent and the next `send_outbox` sends it. Only a message in doubt can be
+    settled, and only with evidence."""
+    if not evidence.strip():
+        raise DataError(f"{key}: say what shows the outcome (evidence), e.g. the receipt's id")
+    last = journal.last(key)
+    if last is None or last.state not in ("sending", "in_doubt"):
+        seen = "never sent" if last is None else f"{last.state} at {last.at}"
+        raise DataError(f"{key}: not in doubt ({seen}): nothing to settle")
+    entry = next((e for e in _index(Path(outbox)) if e["key"] == key), None)
+    if entry is None:
+        raise DataError(f"{key}: not a message of this outbox", source=str(outbox))
+    detail = f"settled by hand: {evidence.strip()}"
+    state: State = "sent" if sent else "temporary"
+    journal.record(
+        JournalEntry(key, state, now.isoformat(), last.channel, detail, "", last.message_id)
+    )
+    result: Result = "sent" if sent else "temporary"
+    return Outcome(key, entry.get("debtor_id", ""), last.channel, result, detail, last.message_id)
 
 
 def outcome_events(outcomes: Iterable[Outcome], now: datetime) -> list[Event]:
