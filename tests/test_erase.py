@@ -261,3 +261,10 @@ def test_the_store_redacts_in_place_and_still_verifies(folder: Path, tmp_path: P
     data = b"".join(p.read_bytes() for p in path.parent.iterdir())
     assert b"Marco Rossi" not in data
     assert b"trattoriabertoldorossi" not in data
+
+
+def test_a_new_history_is_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "new" / ".dunning" / "history.jsonl"
+    append_events(path, [DebtorReplied(date(2026, 1, 2), "A", note="x")])
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
