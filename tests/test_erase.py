@@ -62,7 +62,14 @@ def folder(tmp_path: Path) -> Path:
             "email",
             reason="550 5.1.1 <contabilita@trattoriabertoldorossi.example>: no such user",
         ),
-        DeliveryConfirmed(date(2026, 6, 5), "C002", key, "pec", evidence=f"sha256:{digest}"),
+        DeliveryConfirmed(
+            date(2026, 6, 5),
+            "C002",
+            key,
+            "pec",
+            evidence="PEC avvenuta-consegna opec.1 at 2026-06-05T10:00:00+02:00 for "
+            f"trattoriabertoldorossi@legalmail.example; sha256:{digest}",
+        ),
         DebtorReplied(date(2026, 6, 6), "C002", note="Marco Rossi: pago a luglio", channel="phone"),
         DebtorReplied(date(2026, 6, 6), "C003", note="Pasticceria: tutto pagato"),
     ]
@@ -142,6 +149,8 @@ def test_erasure_removes_every_personal_field_and_keeps_the_amounts(folder: Path
     assert any(p.parent.name == "evidence" and p.name != f"{'0' * 64}.eml" for p in kept)
     assert all(p.name != f"{'0' * 64}.eml" for p in kept)
     assert all("2220" in i.why for i in report.kept)
+    confirmed = next(e for e in after if isinstance(e, DeliveryConfirmed))
+    assert confirmed.evidence.startswith(report.pseudonym + "; sha256:")
     # a second erasure has nothing left to do
     assert erase_debtor(folder, "C002", key=KEY, apply=True).erased == ()
 
@@ -245,9 +254,9 @@ def test_the_store_redacts_in_place_and_still_verifies(folder: Path, tmp_path: P
     with EventStore.open(path) as store:
         store.import_jsonl(folder / ".dunning" / "history.jsonl")
         before = store.events()
-        assert store.redact_debtor("C002", alias, apply=False) == 2
+        assert store.redact_debtor("C002", alias, apply=False) == 3
         assert store.events() == before
-        assert store.redact_debtor("C002", alias) == 2
+        assert store.redact_debtor("C002", alias) == 3
         assert store.verify() == []
         after = store.events()
         assert [e for e in after if e.debtor_id != "C002"] == [

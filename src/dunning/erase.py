@@ -65,9 +65,10 @@ PERSONAL_COLUMNS: tuple[str, ...] = (
     "contact_person",
 )
 
-#: Free-text fields of events (notes and reasons typed by people or copied from replies and
-#: bounces): replaced by the pseudonym.
-TEXT_FIELDS: tuple[str, ...] = ("note", "reason")
+#: Free-text fields of events (notes and reasons typed by people or copied from replies,
+#: bounces and receipts, which name addresses and signatories): replaced by the pseudonym,
+#: followed by the ``sha256:`` references to evidence files they held.
+TEXT_FIELDS: tuple[str, ...] = ("note", "reason", "evidence")
 
 _EMAIL = re.compile(r"([A-Za-z0-9._%+'-])[A-Za-z0-9._%+'-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 _PHONE = re.compile(r"\+\d[\d ]{5,17}(\d\d)\b")
@@ -158,9 +159,17 @@ def erase_events(
     events: Iterable[Event], debtor_id: str, replacement: str
 ) -> tuple[list[Event], list[str]]:
     """``events`` with the free text of ``debtor_id``'s events (`TEXT_FIELDS`, the reference of
-    a `DocumentAdded`'s document) replaced by ``replacement``; and a line per change. Dates,
-    amounts, invoices, keys, channels, message ids and evidence references are kept; other
-    debtors' events are returned as they were."""
+    a `DocumentAdded`'s document) replaced by ``replacement`` (and the ``sha256:`` references
+    to evidence files it held); and a line per change. Dates, amounts, invoices, keys,
+    channels and message ids are kept; other debtors' events are returned as they were.
+
+    >>> from datetime import date
+    >>> from dunning import DeliveryConfirmed
+    >>> receipt = DeliveryConfirmed(date(2026, 6, 5), "C001", "C001|k", "pec",
+    ...     evidence="PEC avvenuta-consegna at 10:00 for conti@pec.example; sha256:" + "ab" * 32)
+    >>> erase_events([receipt], "C001", "erased:x")[0][0].evidence[:25]
+    'erased:x; sha256:abababab'
+    """
     result: list[Event] = []
     changes: list[str] = []
     for event in events:
@@ -170,8 +179,10 @@ def erase_events(
         updates: dict[str, Any] = {}
         for name in TEXT_FIELDS:
             value = getattr(event, name, None)
-            if isinstance(value, str) and value and value != replacement:
-                updates[name] = replacement
+            if isinstance(value, str) and value:
+                refs = "".join(f"; sha256:{h}" for h in _SHA256.findall(value))
+                if value != replacement + refs:
+                    updates[name] = replacement + refs
         if isinstance(event, DocumentAdded) and event.document.reference != replacement:
             updates["document"] = attrs.evolve(event.document, reference=replacement)
         if updates:

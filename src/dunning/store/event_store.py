@@ -438,10 +438,10 @@ class EventStore:
         return self._insert(batch, {}, None, f"import {file.name}", missing)
 
     def redact_debtor(self, debtor_id: str, replacement: str, *, apply: bool = True) -> int:
-        """Replace the personal free text of ``debtor_id``'s events (their notes and reasons,
-        a document's reference: `dunning.erase.erase_events`) by ``replacement``, usually
-        `dunning.erase.pseudonym`; returns how many rows changed (would change, when ``apply``
-        is false).
+        """Replace the personal free text of ``debtor_id``'s events (their notes, reasons and
+        evidence descriptions, a document's reference: `dunning.erase.erase_events`) by
+        ``replacement``, usually `dunning.erase.pseudonym`; returns how many rows changed
+        (would change, when ``apply`` is false).
 
         The one documented exception to append-only (GDPR art. 17, see ``docs/privacy.md``):
         each changed row keeps its id, debtor, sequence number, date, type and key, gets the
