@@ -8,6 +8,7 @@ a person can read and a spreadsheet can open.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from os import PathLike
 from pathlib import Path
@@ -39,12 +40,16 @@ def read_events(path: str | PathLike[str]) -> list[Event]:
 
 
 def append_events(path: str | PathLike[str], events: Iterable[Event]) -> int:
-    """Append ``events`` to ``path`` (creating folders as needed); returns how many."""
+    """Append ``events`` to ``path`` (creating folders as needed); returns how many.
+
+    A new file is readable by its owner only (0600, in new folders of mode 0700): it holds
+    debtors' personal data (see ``docs/privacy.md``)."""
     file = Path(path)
     lines = [json.dumps(event_to_data(e), ensure_ascii=False, sort_keys=True) for e in events]
     if not lines:
         return 0
-    file.parent.mkdir(parents=True, exist_ok=True)
-    with file.open("a", encoding="utf-8") as handle:
+    file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with open(fd, "a", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
     return len(lines)

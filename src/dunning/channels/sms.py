@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import quote, urlencode
 
+from ..erase import redact_text
 from ..events import DeliveryConfirmed, DeliveryFailed, Event
 from ..gsm import segments as count_segments
 from ..gsm import sender_error
@@ -581,7 +582,13 @@ class HTTPSMSChannel(BaseChannel):
                 raise failure
             delay = self._delay(attempt) if wait is None else max(wait, 0.0)
             attempt += 1
-            logger.warning("%s; retry %d of %d in %.1f s", failure, attempt, self.retries, delay)
+            logger.warning(
+                "%s; retry %d of %d in %.1f s",
+                redact_text(str(failure)),
+                attempt,
+                self.retries,
+                delay,
+            )
             self._sleep(delay)
 
     def _attempt(self, message: Outgoing, data: bytes) -> Sent:
@@ -855,7 +862,11 @@ class AppriseSMSChannel(BaseChannel):
                 delay = backoff(self.backoff, attempt)
                 attempt += 1
                 logger.warning(
-                    "%s; retry %d of %d in %.1f s", failure, attempt, self.retries, delay
+                    "%s; retry %d of %d in %.1f s",
+                    redact_text(str(failure)),
+                    attempt,
+                    self.retries,
+                    delay,
                 )
                 self._sleep(delay)
 

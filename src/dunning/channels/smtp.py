@@ -42,6 +42,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from ..erase import redact_text
 from ._net import backoff, tls_context
 from .base import (
     BaseChannel,
@@ -381,7 +382,13 @@ class SMTPChannel(BaseChannel):
                     raise
                 delay = self._delay(attempt)
                 attempt += 1
-                logger.warning("%s; retry %d of %d in %.1f s", exc, attempt, self.retries, delay)
+                logger.warning(
+                    "%s; retry %d of %d in %.1f s",
+                    redact_text(str(exc)),
+                    attempt,
+                    self.retries,
+                    delay,
+                )
                 self._sleep(delay)
 
     def _attempt(self, message: Outgoing) -> Sent:
@@ -482,9 +489,9 @@ class SMTPChannel(BaseChannel):
                 "message %r sent, but %s refused %s",
                 message.key,
                 where,
-                ", ".join(f"{r} ({c} {t})" for r, c, t in refused),
+                redact_text(", ".join(f"{r} ({c} {t})" for r, c, t in refused)),
             )
-        logger.info("message %r accepted by %s: %s", message.key, where, text)
+        logger.info("message %r accepted by %s: %s", message.key, where, redact_text(text))
         return Sent(
             key=message.key,
             channel=message.channel,

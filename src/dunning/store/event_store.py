@@ -437,6 +437,43 @@ class EventStore:
 
         return self._insert(batch, {}, None, f"import {file.name}", missing)
 
+    def redact_debtor(self, debtor_id: str, replacement: str, *, apply: bool = True) -> int:
+        """Replace the personal free text of ``debtor_id``'s events (their notes, reasons and
+        evidence descriptions, a document's reference: `dunning.erase.erase_events`) by
+        ``replacement``, usually `dunning.erase.pseudonym`; returns how many rows changed
+        (would change, when ``apply`` is false).
+
+        The one documented exception to append-only (GDPR art. 17, see ``docs/privacy.md``):
+        each changed row keeps its id, debtor, sequence number, date, type and key, gets the
+        new JSON and its hash (so `verify` still passes), and ``; redacted`` is added to its
+        ``source`` column, the marker of an erasure. Amounts, dates and contacts are kept.
+        """
+        from ..erase import erase_events
+
+        t = schema.events
+        query = sa.select(t.c.id, t.c.data, t.c.source).where(t.c.debtor_id == debtor_id)
+        with self._write() as conn:
+            if self._backend == "sqlite" and apply:
+                # overwrite the old rows' bytes in the file instead of leaving them in free pages
+                conn.exec_driver_sql("PRAGMA secure_delete = ON")
+            rows = conn.execute(query.order_by(t.c.id)).all()
+            changed = 0
+            for row_id, text, source in rows:
+                event = event_from_data(json.loads(text))
+                (new,), changes = erase_events([event], debtor_id, replacement)
+                if not changes:
+                    continue
+                changed += 1
+                if apply:
+                    row = _row(new)
+                    marker = f"{source or ''}; redacted".lstrip("; ")[:_MAX_ID]
+                    conn.execute(
+                        sa.update(t)
+                        .where(t.c.id == row_id)
+                        .values(data=row["data"], hash=row["hash"], source=marker)
+                    )
+            return changed
+
     def _insert(
         self,
         batch: list[dict[str, Any]],
