@@ -711,7 +711,12 @@ def read_call_outcomes(source: str | os.PathLike[str], portfolio: Portfolio) -> 
     else:
         path = Path(source)
         name = path.name
-        text = path.read_bytes().decode("utf-8-sig")
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                f"is not UTF-8 text ({exc.reason} at byte {exc.start})", source=name
+            ) from None
     text = text.removeprefix("\ufeff")
     known = set(CALL_COLUMNS) | {"currency"}
     delimiter = _delimiter(text, tuple(known))

@@ -1022,8 +1022,8 @@ def write_batch(
 
 def manifest_csv(rows: Iterable[Mapping[str, Any]]) -> str:
     """The manifest as CSV, one row per letter (`MANIFEST_COLUMNS`); a cell that a spreadsheet
-    would read as a formula (starting with ``=``, ``+``, ``-`` or ``@``) gets a leading
-    ``'``.
+    would read as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+    return) gets a leading ``'``.
 
     >>> print(manifest_csv([{"key": "k", "recipient": "=HYPERLINK()", "address": ["a"]}]))
     ... # doctest: +NORMALIZE_WHITESPACE
@@ -1045,5 +1045,7 @@ def manifest_csv(rows: Iterable[Mapping[str, Any]]) -> str:
 
 
 def _cell(value: Any) -> str:
+    """``value`` safe for a spreadsheet: a leading ``'`` before what a spreadsheet would read as
+    a formula (``=``, ``+``, ``-``, ``@``, a tab or a carriage return first)."""
     text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -46,8 +46,11 @@ DEBTOR_KINDS: tuple[str, ...] = get_args(DebtorKind)
 CHANNELS: tuple[str, ...] = get_args(ChannelName)
 ACTION_KINDS: tuple[str, ...] = get_args(ActionKind)
 
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_E164 = re.compile(r"^\+[1-9]\d{6,14}\Z")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
+#: A control character (CR, LF, NUL, tab...): refused in names, ids and numbers, which end up
+#: in e-mail headers, file names and CSV cells.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 _IBAN_CHARS = re.compile(r"^[A-Za-z0-9 ]+$")
@@ -124,6 +127,19 @@ def _fail(record: str, field: str, message: str) -> DataError:
 def _require_text(record: str, field: str, value: object) -> None:
     if not isinstance(value, str) or not value.strip():
         raise _fail(record, field, f"must be a non-empty string, not {value!r}")
+
+
+def _one_line(record: str, field: str, value: object) -> None:
+    """Refuse a control character in a name, id or number: a CR or LF would start a new
+    header in an e-mail (``Bcc: ...``), a NUL cut a file name."""
+    found = _CONTROL.search(value) if isinstance(value, str) else None
+    if found is not None:
+        raise _fail(
+            record,
+            field,
+            f"{value!r} contains the control character {found.group()!r} (at position "
+            f"{found.start() + 1}): it must be one line of plain text",
+        )
 
 
 def _require_date(record: str, field: str, value: object) -> None:
@@ -206,6 +222,8 @@ class Creditor:
 
     def __attrs_post_init__(self) -> None:
         _require_text("creditor", "name", self.name)
+        for field in ("name", "signatory", "email", "pec"):
+            _one_line("creditor", field, getattr(self, field))
         if self.sms_sender is not None and (why := sender_error(self.sms_sender)):
             raise _fail(
                 "creditor", "sms_sender", f"{self.sms_sender!r} is not a valid sender id: {why}"
@@ -249,8 +267,11 @@ class Debtor:
 
     def __attrs_post_init__(self) -> None:
         _require_text("debtor", "id", self.id)
+        _one_line("debtor", "id", self.id)
         rec = f"debtor {self.id}"
         _require_text(rec, "name", self.name)
+        for field in ("name", "contact_person"):
+            _one_line(rec, field, getattr(self, field))
         if self.kind not in DEBTOR_KINDS:
             raise _fail(rec, "kind", f"must be one of {', '.join(DEBTOR_KINDS)}, not {self.kind!r}")
         for field in ("email", "pec"):
@@ -371,7 +392,9 @@ class Invoice:
 
     def __attrs_post_init__(self) -> None:
         _require_text("invoice", "id", self.id)
+        _one_line("invoice", "id", self.id)
         rec = f"invoice {self.id}"
+        _one_line(rec, "number", self.number)
         _require_text(rec, "debtor_id", self.debtor_id)
         _require_date(rec, "issue_date", self.issue_date)
         if self.performed_on is not None:
@@ -438,6 +461,7 @@ class CreditNote:
 
     def __attrs_post_init__(self) -> None:
         _require_text("credit note", "id", self.id)
+        _one_line("credit note", "id", self.id)
         rec = f"credit note {self.id}"
         _require_date(rec, "date", self.date)
         _require_money(rec, "amount", self.amount)
@@ -458,6 +482,7 @@ class Payment:
 
     def __attrs_post_init__(self) -> None:
         _require_text("payment", "id", self.id)
+        _one_line("payment", "id", self.id)
         rec = f"payment {self.id}"
         _require_date(rec, "date", self.date)
         _require_money(rec, "amount", self.amount)

@@ -83,7 +83,7 @@ from ..money import MAX_DIGITS, Money, is_currency, minor_units
 from ..portfolio import Portfolio
 from ..rates import RatesError, RateSet
 
-__all__ = ["COLUMNS", "REQUIRED_COLUMNS", "Folder", "PolicyConfig", "read_folder"]
+__all__ = ["COLUMNS", "MAX_CSV_BYTES", "REQUIRED_COLUMNS", "Folder", "PolicyConfig", "read_folder"]
 
 T = TypeVar("T")
 
@@ -94,6 +94,10 @@ PAYMENTS = "payments.csv"
 EVENTS = "events.csv"
 CALL_OUTCOMES = "call_outcomes.csv"
 _FILES = (CONFIG, DEBTORS, INVOICES, PAYMENTS, EVENTS)
+#: The largest CSV file `read_folder` reads (64 MiB, about half a million invoice rows); a
+#: larger one is refused before it is read. One cell holds at most 128 KiB (the limit of
+#: Python's `csv` module): a longer one is reported as not valid CSV at its line.
+MAX_CSV_BYTES = 64 * 1024 * 1024
 _OPTIONAL_FILES = frozenset({EVENTS})
 
 
@@ -503,6 +507,16 @@ def _read_csv(path: Path, errors: list[DataError]) -> list[_Row] | None:
     """The rows of a CSV file, or None (with ``errors``) when its shape is wrong."""
     name = path.name
     columns, required = COLUMNS[name], REQUIRED_COLUMNS[name]
+    size = path.stat().st_size
+    if size > MAX_CSV_BYTES:
+        errors.append(
+            DataError(
+                f"is {size:,} bytes, more than the {MAX_CSV_BYTES:,} a CSV file may have "
+                "(MAX_CSV_BYTES): is it the right file? Split it, or import it in parts",
+                source=name,
+            )
+        )
+        return None
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -750,7 +764,18 @@ def _invoices(rows: list[_Row], known: _Known) -> list[CreditNote]:
         )
         if invoice_id is not None:
             groups.setdefault(invoice_id, []).append(line)
+    numbers: dict[tuple[str, int], tuple[str, int]] = {}
     for invoice_id, lines in groups.items():
+        first = lines[0]
+        if first.number is not None and first.issue_date is not None:
+            year = first.issue_date.year
+            earlier, at = numbers.setdefault((first.number, year), (invoice_id, first.row.line))
+            if earlier != invoice_id:
+                first.row.fail(
+                    "number",
+                    f"number {first.number!r} of {year} is already invoice {earlier!r} (line "
+                    f"{at}): each invoice of a year has its own number",
+                )
         _invoice(invoice_id, lines, known)
     return _credit_notes(notes, known)
 

@@ -1,0 +1,820 @@
+# ruff: noqa: E501  (the catalogue's texts are the rows of a table: one line each)
+"""The catalogue of bad input: one case per row of ``docs/bad-input.md``.
+
+Each case has an id, the input (``given``), what the user sees (``sees``: the error text or a
+stable part of it, naming the file, line, record and field where there is one) and what is
+kept (``kept``). A case either runs here (its ``check``) or names the existing test that
+covers it (``covered_by``), which must exist. The table in ``docs/bad-input.md`` is generated
+from this list and checked against it: run ``python tests/test_bad_input_catalogue.py`` to
+rewrite it after changing a case.
+"""
+
+from __future__ import annotations
+
+import csv
+import email
+import email.policy
+import io
+import re
+import sys
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import attrs
+import pytest
+
+from dunning import Debtor, Invoice, Money, Payment, Portfolio, plan
+from dunning.calls import _cell as call_cell
+from dunning.calls import read_call_outcomes
+from dunning.dossier import safe_member_name
+from dunning.errors import DataError
+from dunning.importers import folder as folder_module
+from dunning.importers import read_folder
+from dunning.letters import manifest_csv
+from dunning.outbox import to_email, write_outbox
+from dunning.policies import italy
+from dunning.render import Message, render
+from dunning.returns import read_returns
+from dunning.testing.strategies import CREDITOR
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "bad-input.md"
+
+# -- the catalogue ---------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Case:
+    id: str
+    given: str
+    sees: str
+    kept: str
+    check: Callable[[Path], None] | None = None
+    covered_by: str = ""
+    """``tests/test_x.py::test_name`` when an existing test covers the case."""
+
+
+CASES: list[Case] = []
+
+
+def case(
+    id: str, given: str, sees: str, kept: str
+) -> Callable[[Callable[[Path], None]], Callable[[Path], None]]:
+    def register(check: Callable[[Path], None]) -> Callable[[Path], None]:
+        CASES.append(Case(id, given, sees, kept, check))
+        return check
+
+    return register
+
+
+def covered(id: str, given: str, sees: str, kept: str, by: str) -> None:
+    CASES.append(Case(id, given, sees, kept, covered_by=by))
+
+
+# -- a folder to spoil -----------------------------------------------------------------------
+
+TOML = """\
+[creditor]
+name = "Tipografia Emiliana S.r.l."
+vat_number = "IT03287650372"
+iban = "IT60X0542811101000000123456"
+"""
+DEBTORS = "id,name,kind,email\nD1,Osteria del Portico,business,osteria@example.com\nD2,Marco Rinaldi,consumer,\n"
+INVOICES = (
+    "invoice_id,debtor_id,number,issue_date,due_date,amount,currency\n"
+    "F1,D1,2026/0001,2026-01-10,2026-02-09,100.00,EUR\n"
+    "F2,D2,2026/0002,2026-01-12,2026-01-12,80.50,EUR\n"
+)
+PAYMENTS = "payment_id,debtor_id,date,amount,reference\nP1,D1,2026-02-10,40.00,2026/0001\n"
+
+
+def write(tmp_path: Path, **files: str | bytes) -> Path:
+    """A valid folder in ``tmp_path`` with ``debtors_csv=...`` (text or bytes) replacing a
+    file."""
+    contents: dict[str, str | bytes] = {
+        "dunning.toml": TOML,
+        "debtors.csv": DEBTORS,
+        "invoices.csv": INVOICES,
+        "payments.csv": PAYMENTS,
+    }
+    contents.update({name.replace("_", ".", 1): data for name, data in files.items()})
+    for name, data in contents.items():
+        path = tmp_path / name
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(data, encoding="utf-8", newline="")
+    return tmp_path
+
+
+def refused(path: Path, where: tuple[str, int | None, str | None, str | None], sees: str) -> None:
+    """``read_folder`` raises one problem at ``(file, line, record, field)`` with ``sees`` in
+    its message; with ``on_error="skip"`` the same problem is reported in ``rejected``."""
+    with pytest.raises(DataError) as caught:
+        read_folder(path)
+    found = [(e.source, e.line, e.record, e.field) for e in caught.value.errors]
+    assert where in found, found
+    error = caught.value.errors[found.index(where)]
+    assert sees in error.message, error.message
+    skipped = read_folder(path, on_error="skip")
+    assert where in [(e.source, e.line, e.record, e.field) for e in skipped.rejected]
+
+
+def fatal(path: Path, source: str, sees: str, line: int | None = None) -> None:
+    """A problem with a whole file: raised even with ``on_error="skip"``."""
+    for on_error in ("raise", "skip"):
+        with pytest.raises(DataError) as caught:
+            read_folder(path, on_error=on_error)  # type: ignore[arg-type]
+        assert [(e.source, e.line) for e in caught.value.errors] == [(source, line)]
+        assert sees in caught.value.errors[0].message, caught.value.errors[0].message
+
+
+def ids(result: object, kind: str) -> list[str]:
+    portfolio = result.portfolio  # type: ignore[attr-defined]
+    return [r.id for r in getattr(portfolio, kind)]
+
+
+# -- CSV files: shape, encoding, size ------------------------------------------------------
+
+covered(
+    "csv-more-cells-than-header",
+    "a debtors.csv row with a cell more than the header",
+    "debtors.csv line 4: has 4 cells but the header has 3",
+    "the other rows, with on_error='skip'",
+    "tests/test_importer_folder.py::test_more_cells_than_columns",
+)
+
+
+@case(
+    "csv-fewer-cells-than-header",
+    "a debtors.csv row `D3` with no name cell",
+    "debtors.csv line 4: debtor D3, field 'name': must not be empty",
+    "the other debtors, with on_error='skip'",
+)
+def _fewer_cells(tmp_path: Path) -> None:
+    path = write(tmp_path, debtors_csv=DEBTORS + "D3\n")
+    refused(path, ("debtors.csv", 4, "debtor D3", "name"), "must not be empty")
+    assert ids(read_folder(path, on_error="skip"), "debtors") == ["D1", "D2"]
+
+
+covered(
+    "csv-unclosed-quote",
+    'a cell opening a quote `"` that is never closed',
+    "a quoted cell opens on this line and is never closed ... (with the line)",
+    "nothing: the file's shape is wrong, the import raises even with on_error='skip'",
+    "tests/test_importer_folder.py::test_an_unclosed_quote_is_located_in_a_short_message",
+)
+covered(
+    "csv-unknown-column",
+    "a header naming a column the file does not have (`nome`)",
+    "unknown column; did you mean 'name'? (line 1, the column)",
+    "nothing: the import raises even with on_error='skip'",
+    "tests/test_importer_folder.py::test_skip_still_raises_on_a_broken_header",
+)
+covered(
+    "csv-missing-required-column",
+    "invoices.csv without the `amount` column",
+    "missing required column in invoices.csv",
+    "nothing: the import raises even with on_error='skip'",
+    "tests/test_importer_folder.py::test_missing_required_column",
+)
+
+
+@case(
+    "csv-empty-file",
+    "an empty payments.csv (not even a header)",
+    "payments.csv: is empty: expected a header row such as payment_id,debtor_id,...",
+    "nothing: the import raises even with on_error='skip'",
+)
+def _empty_file(tmp_path: Path) -> None:
+    fatal(write(tmp_path, payments_csv=""), "payments.csv", "is empty: expected a header row")
+
+
+covered(
+    "encoding-latin-1",
+    "debtors.csv saved in Latin-1 (`Caffè` as byte 0xE8)",
+    "debtors.csv: is not UTF-8 text (invalid continuation byte at byte N)",
+    "nothing: the import raises even with on_error='skip'",
+    "tests/test_importer_folder.py::test_not_utf8",
+)
+
+
+@case(
+    "encoding-utf-16",
+    "invoices.csv saved as UTF-16 (with its BOM), as some spreadsheets export",
+    "invoices.csv: is not UTF-8 text (invalid start byte at byte 0)",
+    "nothing: the import raises even with on_error='skip'",
+)
+def _utf16(tmp_path: Path) -> None:
+    path = write(tmp_path, invoices_csv=INVOICES.encode("utf-16"))
+    fatal(path, "invoices.csv", "is not UTF-8 text (invalid start byte at byte 0)")
+
+
+covered(
+    "encoding-utf-8-bom",
+    "a UTF-8 file starting with a byte-order mark (as Excel saves CSV UTF-8)",
+    "nothing: the BOM is dropped",
+    "every row",
+    "tests/test_importer_folder.py::test_utf8_with_bom_quotes_and_blank_lines",
+)
+
+
+@case(
+    "encoding-call-outcomes-latin-1",
+    "call_outcomes.csv saved in Latin-1",
+    "call_outcomes.csv: is not UTF-8 text (... at byte N)",
+    "nothing: the outcomes are not read (the rest of the folder is not imported either)",
+)
+def _outcomes_latin1(tmp_path: Path) -> None:
+    source = tmp_path / "call_outcomes.csv"
+    source.write_bytes(
+        "date,debtor_id,outcome,note\n2026-03-02,D1,promise,però\n".encode("latin-1")
+    )
+    portfolio = Portfolio(CREDITOR, [Debtor("D1", "Osteria")], [], [])
+    with pytest.raises(DataError) as caught:
+        read_call_outcomes(source, portfolio)
+    assert caught.value.source == "call_outcomes.csv"
+    assert "is not UTF-8 text" in caught.value.message
+
+
+@case(
+    "encoding-returns-latin-1",
+    "a returns file (letters delivered or returned) saved in Latin-1",
+    "returns.csv: not UTF-8 text (byte N)",
+    "nothing: no event is recorded from the file",
+)
+def _returns_latin1(tmp_path: Path) -> None:
+    source = tmp_path / "returns.csv"
+    source.write_bytes(
+        "key,event,date,reason\nk,returned,2026-03-02,sconosciuto più\n".encode("latin-1")
+    )
+    with pytest.raises(DataError) as caught:
+        read_returns(source, [])
+    assert caught.value.source == "returns.csv"
+    assert "not UTF-8 text" in caught.value.message
+
+
+@case(
+    "size-oversized-file",
+    f"a CSV file larger than MAX_CSV_BYTES ({folder_module.MAX_CSV_BYTES // 2**20} MiB)",
+    "invoices.csv: is N bytes, more than the 67,108,864 a CSV file may have (MAX_CSV_BYTES)",
+    "nothing: the file is refused before it is read",
+)
+def _oversized_file(tmp_path: Path) -> None:
+    path = write(tmp_path)
+    limit = len(INVOICES.encode()) - 1
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(folder_module, "MAX_CSV_BYTES", limit)
+        fatal(path, "invoices.csv", f"more than the {limit:,} a CSV file may have")
+
+
+@case(
+    "size-oversized-cell",
+    "a cell longer than 128 KiB (131,072 characters) in debtors.csv",
+    "debtors.csv line 3: is not valid CSV: field larger than field limit (131072)",
+    "nothing: the import raises even with on_error='skip'",
+)
+def _oversized_cell(tmp_path: Path) -> None:
+    path = write(tmp_path, debtors_csv=DEBTORS + "D3," + "x" * 140_000 + ",business,\n")
+    with pytest.raises(DataError) as caught:
+        read_folder(path, on_error="skip")
+    (error,) = caught.value.errors
+    assert error.source == "debtors.csv"
+    assert "field larger than field limit" in error.message
+
+
+# -- dates -----------------------------------------------------------------------------------
+
+covered(
+    "date-impossible",
+    "a payment dated 2026-02-30",
+    "payments.csv line 2: payment P1, field 'date': '2026-02-30' is not a valid date: day is out of range for month",
+    "the other payments, with on_error='skip'",
+    "tests/test_importer_folder.py::test_impossible_date",
+)
+covered(
+    "date-day-month-year",
+    "a due date written 09/02/2026",
+    "invoices.csv line 2: invoice F1, field 'due_date': '09/02/2026' is not a date in the form YYYY-MM-DD (if day/month/year, write 2026-02-09)",
+    "the other invoices, with on_error='skip'",
+    "tests/test_importer_folder.py::test_bad_date",
+)
+
+
+@case(
+    "date-due-before-issue",
+    "an invoice due 2026-01-05, issued 2026-01-10",
+    "invoices.csv line 2: invoice F1, field 'due_date': 2026-01-05 is before the issue date 2026-01-10",
+    "the other invoices and every payment, with on_error='skip'",
+)
+def _due_before_issue(tmp_path: Path) -> None:
+    path = write(tmp_path, invoices_csv=INVOICES.replace("2026-02-09", "2026-01-05"))
+    refused(path, ("invoices.csv", 2, "invoice F1", "due_date"), "before the issue date")
+    assert ids(read_folder(path, on_error="skip"), "invoices") == ["F2"]
+    assert ids(read_folder(path, on_error="skip"), "payments") == ["P1"]
+
+
+# -- amounts ---------------------------------------------------------------------------------
+
+
+def _bad_amount(tmp_path: Path, cell: str, sees: str) -> None:
+    path = write(tmp_path, payments_csv=PAYMENTS + f"P2,D2,2026-02-11,{cell},\n")
+    refused(path, ("payments.csv", 3, "payment P2", "amount"), sees)
+    assert ids(read_folder(path, on_error="skip"), "payments") == ["P1"]
+
+
+for _id, _cell_text, _sees in [
+    ("amount-negative", "-5.00", "must be positive, not -5.00"),
+    ("amount-zero", "0.00", "must be positive, not 0.00"),
+    ("amount-non-numeric", "cento", "'cento' is not a plain decimal amount such as 1234.56"),
+    ("amount-currency-sign", "€100", "'€100' is not a plain decimal amount such as 1234.56"),
+    ("amount-nan", "NaN", "'NaN' is not a plain decimal amount such as 1234.56"),
+    ("amount-infinite", "inf", "'inf' is not a plain decimal amount such as 1234.56"),
+    ("amount-infinity-word", "Infinity", "'Infinity' is not a plain decimal amount"),
+    ("amount-exponent-overflow", "1e999", "'1e999' is not a plain decimal amount such as 1234.56"),
+    (
+        "amount-absurd",
+        "1" * 20,
+        f"is too large: at most {folder_module.MAX_DIGITS} digits before the decimal point",
+    ),
+    ("amount-too-many-decimals", "10.001", "'10.001' has 3 decimals but EUR has 2"),
+    ("amount-decimal-comma", '"10,50"', "uses a comma as decimal separator: write '10.50'"),
+]:
+
+    def _check(tmp_path: Path, cell: str = _cell_text, sees: str = _sees) -> None:
+        _bad_amount(tmp_path, cell, sees)
+
+    CASES.append(
+        Case(
+            _id,
+            f"a payment of `{_cell_text if len(_cell_text) < 12 else _cell_text[:6] + '...'}`",
+            f"payments.csv line 3: payment P2, field 'amount': {_sees}",
+            "the other payments, with on_error='skip'",
+            _check,
+        )
+    )
+
+
+# -- currencies ------------------------------------------------------------------------------
+
+covered(
+    "currency-unknown",
+    "an invoice in `XYZ`",
+    "field 'currency': 'XYZ' is not an ISO 4217 currency code (unknown to CLDR)",
+    "the other invoices, with on_error='skip'",
+    "tests/test_importer_folder.py::test_a_currency_must_be_a_real_iso_4217_code",
+)
+
+
+@case(
+    "currency-lower-case",
+    "an invoice in `eur`",
+    "invoices.csv line 3: invoice F2, field 'currency': 'eur' is not an ISO 4217 currency code such as 'EUR'",
+    "the other invoices, with on_error='skip'",
+)
+def _currency_lower(tmp_path: Path) -> None:
+    path = write(tmp_path, invoices_csv=INVOICES.replace("80.50,EUR", "80.50,eur"))
+    refused(path, ("invoices.csv", 3, "invoice F2", "currency"), "'eur' is not an ISO 4217")
+    assert ids(read_folder(path, on_error="skip"), "invoices") == ["F1"]
+
+
+@case(
+    "currency-mixed-in-one-invoice",
+    "two instalment rows of invoice F1, one in EUR and one in USD",
+    "invoices.csv line 4: invoice F1, field 'currency': instalment rows of invoice 'F1' disagree: USD here, EUR on line 2",
+    "the other invoices (both rows of F1 are left out), with on_error='skip'",
+)
+def _mixed_instalments(tmp_path: Path) -> None:
+    path = write(tmp_path, invoices_csv=INVOICES + "F1,D1,2026/0001,2026-01-10,2026-03-09,50,USD\n")
+    refused(path, ("invoices.csv", 4, "invoice F1", "currency"), "USD here, EUR on line 2")
+    assert ids(read_folder(path, on_error="skip"), "invoices") == ["F2"]
+
+
+@case(
+    "currency-mixed-payment",
+    "a payment in USD from a debtor invoiced only in EUR",
+    "no error: the payment is read; Portfolio.unallocatable_payments() lists it",
+    "the payment (a case per currency: it pays nothing in EUR)",
+)
+def _mixed_payment(tmp_path: Path) -> None:
+    payments = "payment_id,debtor_id,date,amount,currency\nP1,D1,2026-02-10,40.00,USD\n"
+    portfolio = read_folder(write(tmp_path, payments_csv=payments)).portfolio
+    assert [p.id for p in portfolio.unallocatable_payments()] == ["P1"]
+
+
+# -- duplicates, unknown references, overpayments --------------------------------------------
+
+covered(
+    "duplicate-invoice-row",
+    "the same row of invoices.csv twice",
+    "invoices.csv line 4: invoice F2, field 'invoice_id': repeats line 3 exactly (same invoice, due date and amount)",
+    "the other invoices, with on_error='skip'",
+    "tests/test_importer_folder.py::test_an_exact_duplicate_invoice_row_is_an_error",
+)
+
+
+@case(
+    "duplicate-invoice-id-other-debtor",
+    "invoice id F1 used again for debtor D2",
+    "invoices.csv line 4: invoice F1, field 'debtor_id': instalment rows of invoice 'F1' disagree: D2 here, D1 on line 2",
+    "the other invoices, with on_error='skip'",
+)
+def _duplicate_id(tmp_path: Path) -> None:
+    path = write(tmp_path, invoices_csv=INVOICES + "F1,D2,2026/0001,2026-01-10,2026-03-09,5,EUR\n")
+    refused(path, ("invoices.csv", 4, "invoice F1", "debtor_id"), "D2 here, D1 on line 2")
+
+
+@case(
+    "duplicate-invoice-number",
+    "invoices F1 and F3 both numbered 2026/0001 in 2026",
+    "invoices.csv line 4: invoice F3, field 'number': number '2026/0001' of 2026 is already invoice 'F1' (line 2)",
+    "the other invoices (F1 stays), with on_error='skip'",
+)
+def _duplicate_number(tmp_path: Path) -> None:
+    path = write(tmp_path, invoices_csv=INVOICES + "F3,D2,2026/0001,2026-02-10,2026-03-09,5,EUR\n")
+    refused(path, ("invoices.csv", 4, "invoice F3", "number"), "is already invoice 'F1' (line 2)")
+    assert ids(read_folder(path, on_error="skip"), "invoices") == ["F1", "F2"]
+    # the same number in another year is another invoice
+    other_year = INVOICES + "F3,D2,2026/0001,2027-01-10,2027-03-09,5,EUR\n"
+    assert len(read_folder(write(tmp_path, invoices_csv=other_year)).portfolio.invoices) == 3
+
+
+covered(
+    "duplicate-debtor-or-payment-id",
+    "debtor D1 or payment P1 twice",
+    "debtors.csv line 4: field 'id': debtor 'D1' appears twice; payments.csv line 3: field 'payment_id': payment 'P1' appears twice (line 2)",
+    "the first of the two, with on_error='skip'",
+    "tests/test_importer_folder.py::test_duplicate_ids",
+)
+
+
+@case(
+    "payment-unknown-debtor",
+    "a payment from debtor D9, not in debtors.csv",
+    "payments.csv line 3: payment P2, field 'debtor_id': unknown debtor 'D9': not in debtors.csv",
+    "the other payments, with on_error='skip'",
+)
+def _payment_unknown_debtor(tmp_path: Path) -> None:
+    path = write(tmp_path, payments_csv=PAYMENTS + "P2,D9,2026-02-11,5.00,\n")
+    refused(path, ("payments.csv", 3, "payment P2", "debtor_id"), "unknown debtor 'D9'")
+    assert ids(read_folder(path, on_error="skip"), "payments") == ["P1"]
+
+
+covered(
+    "invoice-unknown-debtor",
+    "an invoice of debtor D9, not in debtors.csv",
+    "invoices.csv line 3: field 'debtor_id': unknown debtor 'D9': not in debtors.csv",
+    "the other invoices, with on_error='skip'",
+    "tests/test_importer_folder.py::test_unknown_debtor_in_invoices",
+)
+
+
+@case(
+    "payment-overpayment",
+    "a payment of 150.00 on an invoice of 100.00",
+    "no error: an overpayment is not bad input",
+    "the whole payment: the invoice is paid and 50.00 stays on account (Case.on_account) for the next invoices",
+)
+def _overpayment(tmp_path: Path) -> None:
+    path = write(tmp_path, payments_csv=PAYMENTS.replace("40.00", "150.00"))
+    portfolio = read_folder(path).portfolio
+    case = portfolio.case("D1", date(2026, 3, 1))
+    assert case.on_account == Money("50.00", "EUR")
+    assert case.paid == Money("100.00", "EUR")
+
+
+covered(
+    "skip-reports-every-refused-record",
+    "a folder with bad rows and rows that depend on them (an invoice of a refused debtor)",
+    "with on_error='raise': one DataError listing every problem; with 'skip': Folder.rejected lists the refused rows and the rows left out with them (`debtor 'D3' was rejected (debtors.csv line 4)`)",
+    "with 'raise' nothing; with 'skip' every good row",
+    "tests/test_importer_folder.py::test_skip_keeps_the_good_rows_and_reports_the_bad",
+)
+covered(
+    "config-invalid-toml",
+    "a dunning.toml that is not valid TOML",
+    "dunning.toml line N: is not valid TOML: ...",
+    "nothing: the import raises",
+    "tests/test_importer_folder.py::test_bad_toml",
+)
+
+# -- e-mail headers --------------------------------------------------------------------------
+
+
+@case(
+    "header-crlf-in-debtor-name",
+    'a debtor named `"Osteria\\r\\nBcc: x@evil.example"` (a quoted cell with a line break)',
+    "debtors.csv line 2: debtor D1, field 'name': '...' contains the control character '\\r' (at position 8): it must be one line of plain text",
+    "the other debtors, with on_error='skip'; no .eml is ever written for it",
+)
+def _crlf_name(tmp_path: Path) -> None:
+    debtors = DEBTORS.replace("Osteria del Portico", '"Osteria\r\nBcc: x@evil.example"')
+    path = write(tmp_path, debtors_csv=debtors)
+    refused(path, ("debtors.csv", 2, "debtor D1", "name"), "contains the control character '\\r'")
+    assert ids(read_folder(path, on_error="skip"), "debtors") == ["D2"]
+    with pytest.raises(DataError, match="control character"):
+        Debtor("D1", "Osteria\nBcc: x@evil.example")
+
+
+@case(
+    "header-lf-in-contact-person",
+    "a contact person `Anna\\nBcc: x@evil.example` given from Python",
+    "debtor D1, field 'contact_person': ... contains the control character '\\n'",
+    "nothing of that debtor (it is not created)",
+)
+def _lf_contact(tmp_path: Path) -> None:
+    with pytest.raises(DataError) as caught:
+        Debtor("D1", "Osteria", contact_person="Anna\nBcc: x@evil.example")
+    assert (caught.value.record, caught.value.field) == ("debtor D1", "contact_person")
+
+
+@case(
+    "header-newline-after-address",
+    "an e-mail address `a@example.com\\nBcc: x@evil.example` or `a@example.com\\n`",
+    "debtor D1, field 'email': '...' is not an e-mail address",
+    "nothing of that debtor (it is not created)",
+)
+def _email_newline(tmp_path: Path) -> None:
+    for address in ("a@example.com\nBcc: x@evil.example", "a@example.com\n"):
+        with pytest.raises(DataError) as caught:
+            Debtor("D1", "Osteria", email=address)
+        assert (caught.value.record, caught.value.field) == ("debtor D1", "email")
+
+
+@case(
+    "header-crlf-in-invoice-id",
+    "an invoice id or number with a line break (it goes into the Subject)",
+    "invoice, field 'id' (or invoice F1, field 'number'): ... contains the control character",
+    "nothing of that invoice (it is not created)",
+)
+def _crlf_invoice(tmp_path: Path) -> None:
+    day, amount = date(2026, 1, 1), Money("1", "EUR")
+    with pytest.raises(DataError) as caught:
+        Invoice.single("F1\r\nBcc: x@evil.example", "D1", day, day, amount)
+    assert (caught.value.record, caught.value.field) == ("invoice", "id")
+    with pytest.raises(DataError) as caught:
+        Invoice.single("F1", "D1", day, day, amount, number="1\nBcc: x@evil.example")
+    assert (caught.value.record, caught.value.field) == ("invoice F1", "number")
+
+
+@case(
+    "header-crlf-in-to-email",
+    "to_email() called directly with a Subject or display name holding CR/LF",
+    "ValueError from the e-mail library (`Header values may not contain linefeed or carriage return characters`)",
+    "nothing: no message is built, so none is written or sent",
+)
+def _to_email(tmp_path: Path) -> None:
+    message = Message(
+        "k", "email", "it", "Sollecito\r\nBcc: x@evil.example", "t", "<p>t</p>", "a@b.it"
+    )
+    day = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    with pytest.raises(ValueError, match="linefeed or carriage return"):
+        to_email(message, "c@d.it", day)
+    ok = attrs.evolve(message, subject="Sollecito")
+    with pytest.raises(ValueError, match="CR or LF"):
+        to_email(ok, "c@d.it", day, recipient_name="Osteria\r\nBcc: x@evil.example")
+    assert "Bcc" not in to_email(ok, "c@d.it", day).as_string()
+
+
+# -- templates -------------------------------------------------------------------------------
+
+
+def _one_reminder(debtor: Debtor, tmp_path: Path) -> tuple[Path, list[dict[str, object]]]:
+    invoice = Invoice.single(
+        "F1", debtor.id, date(2026, 1, 1), date(2026, 1, 31), Money("100", "EUR")
+    )
+    portfolio = Portfolio(CREDITOR, [debtor], [invoice], [])
+    policy = italy.stragiudiziale()
+    proposal = plan(portfolio, policy, date(2026, 2, 10), [])
+    out = tmp_path / "out"
+    return out, write_outbox(proposal, portfolio, policy, out, [])
+
+
+@case(
+    "template-injection-in-name",
+    "a debtor named `{{ 7*7 }} {% raw %}`",
+    "the name as written, in the text, the HTML and the To header: data is never evaluated as a template",
+    "everything",
+)
+def _template_injection(tmp_path: Path) -> None:
+    name = "{{ 7*7 }} {% raw %}"
+    debtor = Debtor("D1", name, email="osteria@example.com")
+    invoice = Invoice.single("F1", "D1", date(2026, 1, 1), date(2026, 1, 31), Money("100", "EUR"))
+    portfolio = Portfolio(CREDITOR, [debtor], [invoice], [])
+    policy = italy.stragiudiziale()
+    (action,) = plan(portfolio, policy, date(2026, 2, 10), []).actions
+    message = render(action, portfolio, policy, [])
+    assert name in message.text
+    assert "{{ 7*7 }}" in message.html
+    out, _ = _one_reminder(debtor, tmp_path)
+    (eml,) = out.glob("*.eml")
+    parsed = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    assert name in str(parsed["To"])
+
+
+covered(
+    "template-user-sandbox",
+    "a user template reaching for `{{ creditor.__class__.__mro__ }}`",
+    "jinja2.exceptions.SecurityError (access to attribute '__class__' ... is unsafe)",
+    "nothing is rendered from that template",
+    "tests/test_render.py::test_html_escapes_what_it_is_given_and_user_templates_are_sandboxed",
+)
+covered(
+    "template-html-in-name",
+    "a debtor named `<script>alert(1)</script>`",
+    "the name as text in the plain part, escaped (`&lt;script&gt;`) in the HTML part",
+    "everything",
+    "tests/test_render.py::test_html_escapes_what_it_is_given_and_user_templates_are_sandboxed",
+)
+
+# -- file names ------------------------------------------------------------------------------
+
+
+def _inside(out: Path, index: list[dict[str, object]]) -> list[str]:
+    names = [str(entry["file"]) for entry in index]
+    for name in names:
+        assert not set(name) & {"/", "\\", "\0"}
+        assert (out / name).resolve().parent == out.resolve()
+    return names
+
+
+@case(
+    "path-traversal-debtor-id",
+    "a debtor id `../../etc/x` used in outbox file names",
+    "no error: the file is `2026-02-10_..-..-etc-x_sollecito_1_email.eml`, inside the outbox",
+    "everything; nothing is written outside the outbox folder",
+)
+def _traversal_id(tmp_path: Path) -> None:
+    out, index = _one_reminder(Debtor("../../etc/x", "Osteria", email="o@example.com"), tmp_path)
+    assert _inside(out, index) == ["2026-02-10_..-..-etc-x_sollecito_1_email.eml"]
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == sorted(
+        [*_inside(out, index), "outbox.json"]
+    )
+
+
+@case(
+    "path-absolute-debtor-id",
+    "a debtor id `/etc/x` (an absolute path)",
+    "no error: the file is `2026-02-10_etc-x_sollecito_1_email.eml`, inside the outbox",
+    "everything; nothing is written outside the outbox folder",
+)
+def _absolute_id(tmp_path: Path) -> None:
+    out, index = _one_reminder(Debtor("/etc/x", "Osteria", email="o@example.com"), tmp_path)
+    assert _inside(out, index) == ["2026-02-10_etc-x_sollecito_1_email.eml"]
+
+
+@case(
+    "path-nul-in-id",
+    "a debtor id, invoice id or payment id holding NUL (`a\\x00b`)",
+    "debtor, field 'id': 'a\\x00b' contains the control character '\\x00' (at position 2)",
+    "nothing of that record (it is not created); in a folder, the other rows with on_error='skip'",
+)
+def _nul(tmp_path: Path) -> None:
+    with pytest.raises(DataError) as caught:
+        Debtor("a\0b", "Osteria")
+    assert (caught.value.record, caught.value.field) == ("debtor", "id")
+    with pytest.raises(DataError, match="control character"):
+        Payment("P\0", "D1", date(2026, 1, 1), Money("1", "EUR"))
+    path = write(tmp_path, debtors_csv=DEBTORS + "D\0,Bar,business,\n")
+    refused(path, ("debtors.csv", 4, "debtor", "id"), "control character '\\x00'")
+
+
+@case(
+    "path-traversal-dossier-member",
+    "a document reference `../../etc/passwd`, `..\\..\\boot.ini`, `/etc/passwd` or with NUL, as a dossier ZIP member",
+    "no error: the member is `documents/etc-passwd`, `documents/boot.ini`, ... (safe_member_name)",
+    "the document, under a safe name inside the ZIP",
+)
+def _dossier_member(tmp_path: Path) -> None:
+    assert safe_member_name("../../etc/passwd") == "etc-passwd"
+    assert safe_member_name("..\\..\\boot.ini") == "boot.ini"
+    assert safe_member_name("/etc/passwd") == "etc-passwd"
+    assert "\0" not in safe_member_name("fattura\0.pdf")
+    assert "/" not in safe_member_name("a/../../b")
+
+
+# -- formula injection in the CSV files the library writes ---------------------------------
+
+_FORMULAS = ("=", "+", "-", "@", "\t", "\r")
+
+for _prefix, _label in [
+    ("=", "equals"),
+    ("+", "plus"),
+    ("-", "minus"),
+    ("@", "at"),
+    ("\t", "tab"),
+    ("\r", "carriage-return"),
+]:
+
+    def _formula(tmp_path: Path, prefix: str = _prefix) -> None:
+        value = prefix + 'HYPERLINK("http://evil.example")'
+        assert call_cell(value) == "'" + value
+        text = manifest_csv([{"key": "k", "recipient": value, "address": [value]}])
+        row = dict(zip(*csv.reader(io.StringIO(text, newline="")), strict=True))
+        assert row["recipient"] == row["address_1"] == "'" + value
+        assert not any(cell.startswith(_FORMULAS) for cell in row.values())
+
+    CASES.append(
+        Case(
+            f"formula-{_label}",
+            f"a name or address starting with `{_prefix!r}` (e.g. `{_prefix!r}HYPERLINK(...)`), written to "
+            "the call list (calls.csv) and the letters manifest",
+            "the cell starts with `'`, so a spreadsheet shows it as text",
+            "the value, after the `'` (read back by read_call_outcomes without it)",
+            _formula,
+        )
+    )
+
+covered(
+    "formula-call-list-end-to-end",
+    'a debtor `=HYPERLINK("http://x")` with contact `@SUM(A1)` in the day\'s call list',
+    "`'=HYPERLINK(...)`, `'@SUM(A1)`, `'+39...` in the cells",
+    "every row",
+    "tests/test_calls.py::test_calls_csv_is_for_excel_in_italy_and_safe_from_formulas",
+)
+
+# -- XML in PEC receipts (the e-invoice importers come later) --------------------------------
+
+covered(
+    "xml-billion-laughs",
+    "a PEC receipt whose daticert.xml declares nested entities (billion laughs)",
+    "ReceiptError: PEC receipt ..., field 'daticert.xml (MIME part N)': refused: EntitiesForbidden (...)",
+    "the other receipts of the folder or mailbox",
+    "tests/test_pec_receipts.py::test_dangerous_daticert_is_refused_naming_the_part",
+)
+covered(
+    "xml-external-entity",
+    'a daticert.xml with `<!ENTITY secret SYSTEM "file:///etc/passwd">` (XXE)',
+    "ReceiptError: ... refused: EntitiesForbidden (...); XML entities and external references are not accepted",
+    "the other receipts; no file is read",
+    "tests/test_pec_receipts.py::test_dangerous_daticert_is_refused_naming_the_part",
+)
+covered(
+    "xml-malformed",
+    "a daticert.xml that is cut short or has another root element",
+    "ReceiptError: ... is not well-formed XML / has root element <fattura>, expected <postacert>",
+    "the other receipts",
+    "tests/test_pec_receipts.py::test_malformed_daticert",
+)
+
+
+# -- the tests -------------------------------------------------------------------------------
+
+
+def test_the_catalogue_has_at_least_40_cases_with_unique_ids() -> None:
+    assert len(CASES) >= 40
+    assert len({c.id for c in CASES}) == len(CASES)
+    for c in CASES:
+        assert re.fullmatch(r"[a-z0-9-]+", c.id), c.id
+        assert (c.check is None) != (c.covered_by == ""), c.id
+
+
+@pytest.mark.parametrize("bad", CASES, ids=[c.id for c in CASES])
+def test_bad_input(bad: Case, tmp_path: Path) -> None:
+    if bad.check is not None:
+        bad.check(tmp_path)
+        return
+    module, _, name = bad.covered_by.partition("::")
+    source = (ROOT / module).read_text(encoding="utf-8")
+    assert f"def {name}(" in source, f"{bad.id}: {bad.covered_by} does not exist"
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def table() -> str:
+    """The table of ``docs/bad-input.md``, one row per case."""
+    rows = [
+        "| Case | Input | What the user sees | What is kept | Test |",
+        "|---|---|---|---|---|",
+    ]
+    for c in CASES:
+        test = c.covered_by or f"tests/test_bad_input_catalogue.py::test_bad_input[{c.id}]"
+        cells = [f"`{c.id}`", c.given, c.sees, c.kept, f"`{test}`"]
+        rows.append("| " + " | ".join(_escape(x) for x in cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+BEGIN, END = "<!-- catalogue: begin -->\n", "<!-- catalogue: end -->\n"
+
+
+def test_the_docs_table_is_the_catalogue() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    documented = text.split(BEGIN, 1)[1].split(END, 1)[0]
+    found = re.findall(r"^\| `([a-z0-9-]+)` \|", documented, flags=re.MULTILINE)
+    assert found == [c.id for c in CASES]
+    assert documented == table(), "run: python tests/test_bad_input_catalogue.py"
+
+
+def test_the_docs_index_links_the_page() -> None:
+    assert "(bad-input.md)" in (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
+
+
+if __name__ == "__main__":  # rewrite the table of docs/bad-input.md
+    text = DOC.read_text(encoding="utf-8")
+    head, _, rest = text.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    DOC.write_text(head + BEGIN + table() + END + tail, encoding="utf-8")
+    sys.exit(0)
