@@ -13,10 +13,11 @@ import json
 import os
 import re
 import sys
+import tomllib
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from . import __version__, policies
 from .channels import open_channel, redact
@@ -49,6 +50,67 @@ from .statement import statement_for
 __all__ = ["main"]
 
 HISTORY = Path(".dunning") / "history.jsonl"
+#: The environment variable that names the event store (over ``[store] url`` of dunning.toml).
+STORE_ENV = "DUNNING_STORE"
+
+
+def _store_url(folder: Path) -> str | None:
+    """The event store the folder's history lives in: ``$DUNNING_STORE``, else ``[store] url``
+    of its ``dunning.toml`` (a relative SQLite path is relative to the folder); None: the
+    JSON-lines file ``.dunning/history.jsonl``."""
+    url = os.environ.get(STORE_ENV, "").strip()
+    if not url:
+        try:
+            config = tomllib.loads((folder / CONFIG).read_bytes().decode("utf-8-sig"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return None  # read_folder reports what is wrong with the file
+        table = config.get("store")
+        url = str(table.get("url", "")).strip() if isinstance(table, dict) else ""
+    if not url:
+        return None
+    if "://" not in url:
+        url = "sqlite:///" + str(folder / url)
+    elif url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        url = "sqlite:///" + str(folder / url.removeprefix("sqlite:///"))
+    return url
+
+
+def _store(folder: Path, url: str) -> Any:
+    """The event store at ``url``, with the folder's ``history.jsonl`` imported into it (again
+    and again: an event already there is not added twice)."""
+    from .store import EventStore
+
+    store = EventStore.open(url)
+    if (folder / HISTORY).exists():
+        store.import_jsonl(folder / HISTORY)
+    return store
+
+
+def _read_history(folder: Path) -> list[Event]:
+    """The case history of the data folder."""
+    url = _store_url(folder)
+    if url is None:
+        return read_events(folder / HISTORY)
+    store = _store(folder, url)
+    try:
+        return list(store.events())
+    finally:
+        store.close()
+
+
+def _append_history(folder: Path, events: Sequence[Event]) -> str:
+    """Record ``events`` in the folder's history; returns where, for a message."""
+    url = _store_url(folder)
+    if url is None:
+        append_events(folder / HISTORY, events)
+        return str(folder / HISTORY)
+    store = _store(folder, url)
+    try:
+        if events:
+            store.append(events)
+        return str(store.url)
+    finally:
+        store.close()
 
 
 def _date(text: str) -> date:
@@ -168,7 +230,7 @@ def _parser() -> argparse.ArgumentParser:
 def _load(folder: Path) -> tuple[Folder, PolicyLike, list[Event]]:
     data = read_folder(folder)
     policy = policies.load(data.policy.preset, **data.policy.kwargs())
-    return data, policy, read_events(folder / HISTORY)
+    return data, policy, _read_history(folder)
 
 
 def _warn_unallocatable(data: Folder) -> None:
@@ -220,7 +282,7 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
             file=sys.stderr if args.json else out,
         )
     if not args.dry_run:
-        append_events(args.folder / HISTORY, proposal.events())
+        _append_history(args.folder, proposal.events())
     return 0
 
 
@@ -272,7 +334,7 @@ def _settle(args: argparse.Namespace, out: TextIO) -> int:
     outcome = settle(
         args.outbox, journal, args.key, sent=args.sent, evidence=args.evidence, now=now
     )
-    append_events(folder / HISTORY, outcome_events([outcome], now))
+    _append_history(folder, outcome_events([outcome], now))
     what = "recorded as sent" if args.sent else "recorded as not sent: the next send sends it"
     print(f"{args.key}: {what} ({args.evidence}).", file=out)
     return 0
@@ -302,7 +364,7 @@ def _send(args: argparse.Namespace, out: TextIO) -> int:
     for o in outcomes:
         print(f"{_SHOWN[o.result]:<24} {o.channel:<7} {o.key}  {o.detail}", file=out)
     events = outcome_events(outcomes, now)
-    append_events(folder / HISTORY, events)
+    _append_history(folder, events)
     counts: dict[str, int] = {}
     for o in outcomes:
         counts[_SHOWN[o.result]] = counts.get(_SHOWN[o.result], 0) + 1
@@ -325,7 +387,7 @@ def _receipts(args: argparse.Namespace, out: TextIO) -> int:
         return _mail_receipts(args, source, out)
     if args.unseen or args.mark_seen:
         raise DunningError("--unseen and --mark-seen are for an IMAP mailbox")
-    history = read_events(args.folder / HISTORY)
+    history = _read_history(args.folder)
     events = read_returns(source, history)
     for event in events:
         if isinstance(event, DeliveryConfirmed):
@@ -342,8 +404,8 @@ def _receipts(args: argparse.Namespace, out: TextIO) -> int:
     elif args.dry_run:
         print(f"{len(events)} event(s) not recorded (--dry-run).", file=out)
     else:
-        append_events(args.folder / HISTORY, events)
-        print(f"{len(events)} event(s) recorded in {args.folder / HISTORY}.", file=out)
+        where = _append_history(args.folder, events)
+        print(f"{len(events)} event(s) recorded in {where}.", file=out)
     return 0
 
 
@@ -352,7 +414,6 @@ def _mail_receipts(args: argparse.Namespace, source: str, out: TextIO) -> int:
     what each message proved, the events recorded (new ones only), the evidence kept."""
     import contextlib
     from collections.abc import Iterable, Iterator
-    from typing import Any
 
     from .channels.imap import IMAPError, IMAPMailbox
     from .channels.inbox import (
@@ -372,7 +433,7 @@ def _mail_receipts(args: argparse.Namespace, source: str, out: TextIO) -> int:
             yield exc
 
     creditor = read_folder(args.folder).portfolio.creditor
-    history = read_events(args.folder / HISTORY)
+    history = _read_history(args.folder)
     sent = sent_message_ids(history, creditor)
     imap = "://" in source
     if not imap and (args.unseen or args.mark_seen):
@@ -424,8 +485,8 @@ def _mail_receipts(args: argparse.Namespace, source: str, out: TextIO) -> int:
         elif args.dry_run:
             print(f"{len(found)} event(s) not recorded (--dry-run).", file=out)
         else:
-            append_events(args.folder / HISTORY, found)
-            print(f"{len(found)} event(s) recorded in {args.folder / HISTORY}.", file=out)
+            where = _append_history(args.folder, found)
+            print(f"{len(found)} event(s) recorded in {where}.", file=out)
         if failure is not None:
             raise failure
         if imap and args.mark_seen and not args.dry_run and proven:
@@ -587,9 +648,10 @@ def _print_proposal(
     else:
         done = [e for e in history if isinstance(e, ActionPlanned) and e.date == as_of]
         if done:
+            where = redact(_store_url(args.folder) or str(args.folder / HISTORY))
             print(
                 f"Nothing new to plan for {as_of}: {len(done)} action(s) were already planned "
-                f"today (recorded in {args.folder / HISTORY}).",
+                f"today (recorded in {where}).",
                 file=out,
             )
         elif closed := _closed_day(policy, as_of):

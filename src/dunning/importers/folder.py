@@ -138,6 +138,7 @@ _CONFIG_KEYS: Mapping[str, frozenset[str]] = {
     "run": frozenset({"per_invoice"}),
     "interest": frozenset({"reference_rates"}),
     "channels": frozenset({"email", "pec", "sms", "postal"}),
+    "store": frozenset({"url"}),
 }
 
 # -- configuration ---------------------------------------------------------------------------
