@@ -3,6 +3,7 @@ between retries."""
 
 from __future__ import annotations
 
+import ipaddress
 import random
 import ssl
 from pathlib import Path
@@ -27,3 +28,14 @@ def backoff(base: float, attempt: int, rng: random.Random | None = None) -> floa
     together do not retry together); without ``rng`` no jitter."""
     full = min(MAX_BACKOFF, base * 2.0**attempt)
     return full if rng is None else full * (1 - rng.random() / 2)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is this machine (``localhost`` or a loopback address), where a plain,
+    unencrypted connection goes nowhere else."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

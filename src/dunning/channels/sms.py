@@ -38,7 +38,6 @@ import email.utils
 import hashlib
 import http.client
 import importlib
-import ipaddress
 import json
 import logging
 import random
@@ -56,7 +55,7 @@ from ..erase import redact_text
 from ..events import DeliveryConfirmed, DeliveryFailed, Event
 from ..gsm import segments as count_segments
 from ..gsm import sender_error
-from ._net import backoff, tls_context
+from ._net import backoff, is_loopback, tls_context
 from .base import (
     BaseChannel,
     ChannelConfigError,
@@ -98,15 +97,6 @@ FAILED = frozenset(
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower().rstrip(".") == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 # -- the message ----------------------------------------------------------------------------
@@ -415,7 +405,7 @@ class HTTPSMSChannel(BaseChannel):
         where = f"sms channel to {host!r}"
         if not host:
             raise ChannelConfigError("sms channel: option 'host' is required")
-        if not tls and not _is_loopback(host):
+        if not tls and not is_loopback(host):
             raise ChannelConfigError(
                 f"{where}: plain sms+http:// is only for a gateway on loopback; use sms+https://"
             )

@@ -30,7 +30,6 @@ the refusals was temporary.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import logging
 import random
 import re
@@ -43,7 +42,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..erase import redact_text
-from ._net import backoff, tls_context
+from ._net import backoff, is_loopback, tls_context
 from .base import (
     BaseChannel,
     ChannelConfigError,
@@ -70,15 +69,6 @@ _EOL = re.compile(rb"\r\n|\n|\r(?!\n)")
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower().rstrip(".") == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _text(reply: bytes | str) -> str:
@@ -170,7 +160,7 @@ class SMTPChannel(BaseChannel):
             )
         if password and not user:
             raise ChannelConfigError(f"{where}: a password was given without a user")
-        loopback = _is_loopback(host)
+        loopback = is_loopback(host)
         if security == "none" and user and not loopback:
             raise ChannelConfigError(
                 f"{where}: refusing to send a password over an unencrypted connection; "
