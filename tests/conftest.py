@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,3 +32,27 @@ def shared_fixtures() -> Path:
     if not SHARED_FIXTURES.is_dir():
         pytest.skip("../shared/fixtures is not present")
     return SHARED_FIXTURES
+
+
+# -- databases: the store's tests run on SQLite and on a PostgreSQL started on loopback ----------
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[object]:
+    """A throw-away PostgreSQL server (tests/pg.py); skips when PostgreSQL is not installed."""
+    from pg import find_bin, postgres_server
+
+    bin_dir = find_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb)")
+    with postgres_server(bin_dir) as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A URL of an empty database on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store' / 'dunning.sqlite'}"
+    server = request.getfixturevalue("pg_server")
+    return str(server.new_database())

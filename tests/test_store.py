@@ -65,7 +65,6 @@ from dunning.store import (
 )
 from dunning.store.event_store import upgrade
 from helpers import eur
-from pg import Server, find_bin, postgres_server
 
 EVENT_CLASSES = {
     c for c in vars(dunning.events).values() if isinstance(c, type) and issubclass(c, Event)
@@ -145,24 +144,6 @@ def every_event() -> list[Event]:
 
 
 # -- backends ------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[Server]:
-    bin_dir = find_bin()
-    if bin_dir is None:
-        pytest.skip("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb)")
-    with postgres_server(bin_dir) as server:
-        yield server
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A URL of an empty database on each backend."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'store' / 'dunning.sqlite'}"
-    server: Server = request.getfixturevalue("pg_server")
-    return server.new_database()
 
 
 @pytest.fixture
@@ -458,9 +439,15 @@ def _columns_and_indexes(url: str) -> tuple[dict[str, list[str]], set[str]]:
         inspector = sa.inspect(engine)
         tables = {
             t: sorted(c["name"] for c in inspector.get_columns(t))
-            for t in ("events", "schema_version")
+            for t in ("events", "schema_version", "messages", "message_log")
+            if inspector.has_table(t)
         }
-        indexes = {str(i["name"]) for i in inspector.get_indexes("events")}
+        indexes = {
+            str(i["name"])
+            for t in ("events", "messages", "message_log")
+            if inspector.has_table(t)
+            for i in inspector.get_indexes(t)
+        }
         return tables, indexes
     finally:
         engine.dispose()
@@ -473,7 +460,7 @@ def test_a_v1_store_opens_migrated_to_the_current_version(url: str, tmp_path: Pa
     with pytest.raises(SchemaError, match=r"schema version 1.*migrate=True"):
         EventStore.open(url, migrate=False)
     with EventStore.open(url, clock=lambda: CLOCK) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 2
+        assert store.schema_version() == SCHEMA_VERSION == 3
         assert store.events() == old
         assert store.version("D1") == 2
         store.append([BlockSet(D, "D1", "written by v2")], expected_version=2)
@@ -489,7 +476,7 @@ def test_a_v1_store_opens_migrated_to_the_current_version(url: str, tmp_path: Pa
                 sa.text("SELECT version, release FROM schema_version ORDER BY version")
             ).all()
             sources = conn.execute(sa.text("SELECT source FROM events ORDER BY id")).scalars()
-            assert [v for v, _ in applied] == [1, 2]
+            assert [v for v, _ in applied] == [1, 2, 3]
             assert list(sources) == [None, None, "append"]
     finally:
         engine.dispose()
@@ -497,9 +484,11 @@ def test_a_v1_store_opens_migrated_to_the_current_version(url: str, tmp_path: Pa
 
 def test_the_migrations_build_the_current_tables(store: EventStore, url: str) -> None:
     tables, indexes = _columns_and_indexes(url)
+    assert set(tables) == set(dunning.store.schema.metadata.tables)
     for name, columns in tables.items():
         assert columns == sorted(c.name for c in dunning.store.schema.metadata.tables[name].columns)
-    assert {str(i.name) for i in dunning.store.schema.events.indexes} <= indexes
+    for table in dunning.store.schema.metadata.tables.values():
+        assert {str(i.name) for i in table.indexes} <= indexes
 
 
 def test_a_store_from_a_newer_release_is_refused(url: str) -> None:

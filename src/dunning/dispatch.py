@@ -65,8 +65,10 @@ __all__ = [
     "Outcome",
     "approve",
     "approved",
+    "message_for",
     "outcome_events",
     "outgoing",
+    "recipient_of",
     "send_outbox",
     "settle",
 ]
@@ -222,16 +224,27 @@ def outgoing(outbox: str | os.PathLike[str], entry: Mapping[str, Any]) -> Outgoi
     if not name:
         raise DataError(f"{key}: no file to send", source=str(folder / "outbox.json"))
     path = folder / Path(name).name  # never outside the outbox
+    return message_for(
+        key, channel, path.read_bytes(), name=path.name, recipient=recipient_of(entry)
+    )
+
+
+def recipient_of(entry: Mapping[str, Any]) -> str:
+    """Who a letter of the outbox ``entry`` is for, for the logs (its addressee, or debtor)."""
+    recipient = str(entry.get("recipient") or entry.get("debtor_id") or "")
+    return recipient.replace("<", "(").replace(">", ")")
+
+
+def message_for(key: str, channel: str, content: bytes, *, name: str, recipient: str) -> Outgoing:
+    """The `Outgoing` for the bytes of an outbox file ``name``: an ``.eml`` for e-mail and PEC,
+    an SMS's ``.json``, a letter's PDF (``recipient`` names its addressee in the logs)."""
     if channel in ("email", "pec"):
-        return Outgoing.from_eml(key, channel, path.read_bytes())
+        return Outgoing.from_eml(key, channel, content)
     if channel == "sms":
         from .channels.sms import sms_outgoing
 
-        return sms_outgoing(path.read_bytes(), key)
-    from .channels.drop import letter_outgoing
-
-    recipient = str(entry.get("recipient") or entry.get("debtor_id") or "")
-    return letter_outgoing(path, key, recipient=recipient.replace("<", "(").replace(">", ")"))
+        return sms_outgoing(content, key)
+    return Outgoing(key, "postal", recipient or name, "dunning", content)
 
 
 def _window(entry: Mapping[str, Any], now: datetime) -> str | None:

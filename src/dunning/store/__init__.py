@@ -32,6 +32,7 @@ except ImportError as _error:
     ) from None
 
 from .errors import ConflictError, SchemaError, StoreError
+from .dispatcher import MessageQueue, QueuedMessage, dispatch
 from .event_store import EventStore, event_hash, event_json
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -40,8 +41,11 @@ __all__ = [
     "SCHEMA_VERSION",
     "ConflictError",
     "EventStore",
+    "MessageQueue",
+    "QueuedMessage",
     "SchemaError",
     "StoreError",
+    "dispatch",
     "event_hash",
     "event_json",
 ]

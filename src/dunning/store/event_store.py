@@ -488,24 +488,35 @@ class EventStore:
         for _attempt in range(_RETRIES):
             try:
                 with self._write() as conn:
-                    rows = select(conn, batch)
-                    if not rows:
-                        return 0
-                    heads = _heads(conn, sorted({r["debtor_id"] for r in rows}))
-                    for debtor_id, version in expected.items():
-                        if heads.get(debtor_id, 0) != version:
-                            raise ConflictError(debtor_id, version, heads.get(debtor_id, 0))
-                    stamped = []
-                    for row in rows:
-                        seq = heads.get(row["debtor_id"], 0) + 1
-                        heads[row["debtor_id"]] = seq
-                        stamped.append({**row, "seq": seq, "created_at": when, "source": source})
-                    conn.execute(sa.insert(schema.events), stamped)
-                    return len(stamped)
+                    return _insert_rows(conn, select(conn, batch), expected, when, source)
             except sa.exc.IntegrityError:
                 continue  # a concurrent writer took these sequence numbers: read again
         first = next(iter(expected), batch[0]["debtor_id"])
         raise ConflictError(first, expected.get(first), None)
+
+
+def _insert_rows(
+    conn: Connection,
+    rows: list[dict[str, Any]],
+    expected: Mapping[str, int],
+    when: datetime,
+    source: str,
+) -> int:
+    """Insert ``rows`` (from `_row`) with the next sequence numbers of their debtors, in the
+    transaction of ``conn``; an `IntegrityError` means a concurrent writer took them."""
+    if not rows:
+        return 0
+    heads = _heads(conn, sorted({r["debtor_id"] for r in rows}))
+    for debtor_id, version in expected.items():
+        if heads.get(debtor_id, 0) != version:
+            raise ConflictError(debtor_id, version, heads.get(debtor_id, 0))
+    stamped = []
+    for row in rows:
+        seq = heads.get(row["debtor_id"], 0) + 1
+        heads[row["debtor_id"]] = seq
+        stamped.append({**row, "seq": seq, "created_at": when, "source": source})
+    conn.execute(sa.insert(schema.events), stamped)
+    return len(stamped)
 
 
 def _expected(

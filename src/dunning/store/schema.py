@@ -17,7 +17,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "UTCDateTime", "events", "metadata", "schema_version"]
+__all__ = [
+    "MESSAGE_STATES",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "UTCDateTime",
+    "events",
+    "message_log",
+    "messages",
+    "metadata",
+    "schema_version",
+]
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):
@@ -77,6 +87,48 @@ events = sa.Table(
     sa.Index("ix_events_type_key", "type", "key"),
 )
 
+#: The states of a message in the transactional outbox (see `dunning.store.dispatcher`).
+MESSAGE_STATES = ("queued", "sending", "sent", "temporary", "failed", "in_doubt")
+_STATE_CHECK = "state IN ('queued', 'sending', 'sent', 'temporary', 'failed', 'in_doubt')"
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("debtor_id", sa.String(200), nullable=False),
+    sa.Column("channel", sa.String(20), nullable=False),
+    sa.Column("state", sa.String(12), nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("file", sa.String(200), nullable=False),
+    sa.Column("recipient", sa.String(400), nullable=False),
+    sa.Column("message_id", sa.String(400), nullable=False),
+    sa.Column("not_before", UTCDateTime, nullable=True),
+    sa.Column("not_after", UTCDateTime, nullable=True),
+    sa.Column("outbox", sa.String(400), nullable=False),
+    sa.Column("approved_at", UTCDateTime, nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("worker", sa.String(100), nullable=True),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("transport_id", sa.String(200), nullable=False),
+    sa.Column("queued_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint(_STATE_CHECK, name="ck_messages_state"),
+    sa.Index("ix_messages_state", "state"),
+)
+
+message_log = sa.Table(
+    "message_log",
+    metadata,
+    sa.Column("id", _ID, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(200), nullable=False),
+    sa.Column("what", sa.String(20), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("worker", sa.String(100), nullable=True),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Index("ix_message_log_key", "key"),
+)
+
 
 def _v1(conn: Connection) -> None:
     """v1: the schema_version table and the events table, one row per event."""
@@ -116,10 +168,57 @@ def _v2(conn: Connection) -> None:
     conn.execute(sa.text("CREATE INDEX ix_events_type_key ON events (type, key)"))
 
 
+def _v3(conn: Connection) -> None:
+    """v3: the transactional outbox: ``messages`` (each message to send, its content and its
+    state) and ``message_log`` (every change of a message's state, append-only)."""
+    frozen = sa.MetaData()
+    big = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+    sa.Table(
+        "messages",
+        frozen,
+        sa.Column("key", sa.String(200), primary_key=True),
+        sa.Column("debtor_id", sa.String(200), nullable=False),
+        sa.Column("channel", sa.String(20), nullable=False),
+        sa.Column("state", sa.String(12), nullable=False),
+        sa.Column("content", sa.LargeBinary, nullable=False),
+        sa.Column("content_hash", sa.String(64), nullable=False),
+        sa.Column("file", sa.String(200), nullable=False),
+        sa.Column("recipient", sa.String(400), nullable=False),
+        sa.Column("message_id", sa.String(400), nullable=False),
+        sa.Column("not_before", UTCDateTime, nullable=True),
+        sa.Column("not_after", UTCDateTime, nullable=True),
+        sa.Column("outbox", sa.String(400), nullable=False),
+        sa.Column("approved_at", UTCDateTime, nullable=True),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("worker", sa.String(100), nullable=True),
+        sa.Column("detail", sa.Text, nullable=False),
+        sa.Column("transport_id", sa.String(200), nullable=False),
+        sa.Column("queued_at", UTCDateTime, nullable=False),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+        sa.CheckConstraint(
+            "state IN ('queued', 'sending', 'sent', 'temporary', 'failed', 'in_doubt')",
+            name="ck_messages_state",
+        ),
+        sa.Index("ix_messages_state", "state"),
+    )
+    sa.Table(
+        "message_log",
+        frozen,
+        sa.Column("id", big, primary_key=True, autoincrement=True),
+        sa.Column("key", sa.String(200), nullable=False),
+        sa.Column("what", sa.String(20), nullable=False),
+        sa.Column("at", UTCDateTime, nullable=False),
+        sa.Column("worker", sa.String(100), nullable=True),
+        sa.Column("detail", sa.Text, nullable=False),
+        sa.Index("ix_message_log_key", "key"),
+    )
+    frozen.create_all(conn)
+
+
 Migration = Callable[[Connection], Any]
 
 #: The migrations, in order: ``MIGRATIONS[n - 1]`` builds version ``n``. Append only.
-MIGRATIONS: tuple[Migration, ...] = (_v1, _v2)
+MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3)
 
 #: The schema version this release writes.
 SCHEMA_VERSION = len(MIGRATIONS)
