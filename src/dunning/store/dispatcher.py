@@ -278,10 +278,11 @@ class MessageQueue:
         keys: Collection[str] | None = None,
         channels: Collection[str] | None = None,
         exclude: Collection[str] = (),
+        outbox: str | None = None,
     ) -> QueuedMessage | None:
         """Take one approved message that may leave at ``now`` (state ``queued`` or
         ``temporary``, inside its window, over one of ``channels``, among ``keys``, not in
-        ``exclude``) for
+        ``exclude``, of the outbox folder ``outbox``) for
         ``worker``: it becomes ``sending`` and the claim is committed before this returns.
         None when there is nothing to take. No two claims ever return the same message."""
         t = schema.messages
@@ -298,6 +299,8 @@ class MessageQueue:
             query = query.where(t.c.channel.in_(sorted(channels)))
         if exclude:
             query = query.where(t.c.key.not_in(sorted(exclude)))
+        if outbox is not None:
+            query = query.where(t.c.outbox == outbox)
         wanted = None if keys is None else sorted(keys)
         when = self.store._clock()
         with self.store._write() as conn:
@@ -447,11 +450,18 @@ class MessageQueue:
         return _message(rows[0]) if rows else None
 
     def messages(
-        self, keys: Collection[str] | None = None, *, states: Collection[str] | None = None
+        self,
+        keys: Collection[str] | None = None,
+        *,
+        states: Collection[str] | None = None,
+        outbox: str | None = None,
     ) -> list[QueuedMessage]:
-        """The queued messages (of ``keys``, in ``states``), oldest first."""
+        """The queued messages (of ``keys``, in ``states``, of the folder ``outbox``), oldest
+        first."""
         t = schema.messages
         query = sa.select(t).order_by(t.c.queued_at, t.c.key)
+        if outbox is not None:
+            query = query.where(t.c.outbox == outbox)
         if states is not None:
             query = query.where(t.c.state.in_(sorted(states)))
         with self.store._read() as conn:
@@ -596,12 +606,14 @@ def dispatch(
     *,
     now: datetime,
     keys: Collection[str] | None = None,
+    outbox: str | None = None,
     worker: str | None = None,
     limit: int | None = None,
 ) -> list[Outcome]:
-    """Send the approved messages of ``queue`` (those of ``keys`` when given) over ``channels``
-    at ``now`` (aware), each claimed, sent and recorded (`MessageQueue.claim`, `record`);
-    returns what happened to each message sent, and, with ``keys``, where the others stand.
+    """Send the approved messages of ``queue`` (those of ``keys``, of the outbox folder
+    ``outbox``, when given) over ``channels`` at ``now`` (aware), each claimed, sent and
+    recorded (`MessageQueue.claim`, `record`); returns what happened to each message sent and,
+    with ``keys`` or ``outbox``, where the others stand.
 
     Several dispatchers may run at once on one store: each message is claimed by one. A message
     is tried at most once per call (a temporary failure waits for the next call)."""
@@ -616,7 +628,9 @@ def dispatch(
         if wanted is not None and not wanted - done:
             break
         claimable = None if wanted is None else wanted - done
-        message = queue.claim(me, now=now, keys=claimable, channels=set(channels), exclude=later)
+        message = queue.claim(
+            me, now=now, keys=claimable, channels=set(channels), exclude=later, outbox=outbox
+        )
         if message is None:
             break
         done.add(message.key)
@@ -624,8 +638,8 @@ def dispatch(
         if outcome.result == "temporary":
             later.add(message.key)
         outcomes.append(outcome)
-    if keys is not None:
-        rest = [m for m in queue.messages(keys) if m.key not in done]
+    if keys is not None or outbox is not None:
+        rest = [m for m in queue.messages(keys, outbox=outbox) if m.key not in done]
         outcomes += [_status(m, now, channels) for m in rest]
     return outcomes
 

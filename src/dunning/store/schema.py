@@ -114,7 +114,8 @@ messages = sa.Table(
     sa.Column("queued_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.CheckConstraint(_STATE_CHECK, name="ck_messages_state"),
-    sa.Index("ix_messages_state", "state"),
+    sa.Index("ix_messages_claim", "state", "queued_at", "key"),
+    sa.Index("ix_messages_outbox", "outbox"),
 )
 
 message_log = sa.Table(
@@ -199,7 +200,8 @@ def _v3(conn: Connection) -> None:
             "state IN ('queued', 'sending', 'sent', 'temporary', 'failed', 'in_doubt')",
             name="ck_messages_state",
         ),
-        sa.Index("ix_messages_state", "state"),
+        sa.Index("ix_messages_claim", "state", "queued_at", "key"),
+        sa.Index("ix_messages_outbox", "outbox"),
     )
     sa.Table(
         "message_log",
