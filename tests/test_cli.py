@@ -41,9 +41,14 @@ def test_run_prints_a_table_and_records_it(folder: Path) -> None:
     assert text.splitlines()[0].split()[:4] == ["date", "debtor", "lvl", "step"]
     assert "sollecito_1" in text
     assert "€" in text  # amounts in the creditor's locale
-    history = (folder / ".dunning" / "history.jsonl").read_text(encoding="utf-8").splitlines()
+    from dunning.cli import _read_history
+
+    history = _read_history(folder)
     assert history
-    assert all(json.loads(line)["type"] == "ActionPlanned" for line in history)
+    assert all(type(e).__name__ == "ActionPlanned" for e in history)
+    # the event store by default (the store extra is installed here), not history.jsonl
+    assert (folder / ".dunning" / "dunning.sqlite").exists()
+    assert not (folder / ".dunning" / "history.jsonl").exists()
 
     code, again = run("run", str(folder), "--as-of", "2026-07-15")
     assert code == 0

@@ -51,7 +51,9 @@ def test_the_store_in_dunning_toml_keeps_the_history(folder: Path) -> None:
 def test_an_existing_history_jsonl_is_imported_once(
     folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _run(folder, "2026-07-15")  # no store yet: history.jsonl
+    with monkeypatch.context() as without:  # no SQLAlchemy: history.jsonl
+        without.setattr("dunning.cli._has_sqlalchemy", lambda: False)
+        _run(folder, "2026-07-15")
     history = folder / ".dunning" / "history.jsonl"
     assert history.exists()
     monkeypatch.setenv(STORE_ENV, f"sqlite:///{folder / 'store.sqlite'}")

@@ -15,7 +15,7 @@ import pytest
 
 from dunning import DeliveryFailed, MessageSent
 from dunning.channels import InDoubt, PermanentFailure, TemporaryFailure
-from dunning.cli import main
+from dunning.cli import STORE_ENV, main
 from dunning.dispatch import (
     JOURNAL,
     Journal,
@@ -43,6 +43,40 @@ def smtp() -> Iterator[tuple[Loopback, Recorder]]:
         controller.stop()
 
 
+@pytest.fixture(params=["store", "journal"])
+def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """How the command line keeps track: the event store (``.dunning/dunning.sqlite``, the
+    default with the ``store`` extra) or, without SQLAlchemy, history.jsonl and the journal."""
+    monkeypatch.delenv(STORE_ENV, raising=False)
+    if request.param == "journal":
+        monkeypatch.setattr("dunning.cli._has_sqlalchemy", lambda: False)
+    return str(request.param)
+
+
+def _history(folder: Path) -> list[Any]:
+    from dunning.cli import _read_history
+
+    return _read_history(folder)
+
+
+def _crash(folder: Path, out: Path, entries: list[dict[str, Any]], mode: str) -> None:
+    """A dispatcher died (kill -9) after it claimed ``entries`` (journalled them as being sent)
+    and before it recorded an outcome."""
+    if mode == "journal":
+        journal = Journal(folder / JOURNAL)
+        for entry in entries:
+            journal.record(JournalEntry(entry["key"], "sending", NOW.isoformat(), entry["channel"]))
+        return
+    from dunning.cli import _queue, _store_url, _sync
+
+    url = _store_url(folder)
+    assert url is not None
+    with _queue(folder, url) as queue:
+        _sync(queue, folder, out)
+        for entry in entries:
+            assert queue.claim("crashed:1", now=NOW, keys=[entry["key"]]) is not None
+
+
 def _folder(tmp_path: Path, port: int | None = None) -> Path:
     folder = tmp_path / "tipografia"
     shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns(".dunning", "out"))
@@ -62,7 +96,7 @@ def _run(folder: Path, out: Path, day: str = "2026-07-15", *more: str) -> list[d
 
 
 def test_the_daily_loop_sends_each_approved_message_once(
-    tmp_path: Path, smtp: tuple[Loopback, Recorder]
+    tmp_path: Path, smtp: tuple[Loopback, Recorder], mode: str
 ) -> None:
     controller, server = smtp
     folder = _folder(tmp_path, controller.port)
@@ -93,27 +127,26 @@ def test_the_daily_loop_sends_each_approved_message_once(
     assert main(["send", str(out), "--now", NOW.isoformat()], io.StringIO()) == 0
     assert len(server.messages) == 7
     # what was sent is in the case history, once per message, with its Message-ID
-    history = read_events(folder / ".dunning" / "history.jsonl")
-    sent_events = [e for e in history if isinstance(e, MessageSent)]
+    sent_events = [e for e in _history(folder) if isinstance(e, MessageSent)]
     assert sorted(e.key for e in sent_events) == sorted(e["key"] for e in mails)
     assert all(e.message_id.startswith("<") for e in sent_events)
-    # the journal is owner-only
-    assert (folder / JOURNAL).stat().st_mode & 0o077 == 0
+    # the journal, or the store, is owner-only
+    kept = folder / (JOURNAL if mode == "journal" else Path(".dunning/dunning.sqlite"))
+    assert kept.stat().st_mode & 0o077 == 0
+    assert (folder / JOURNAL).exists() == (mode == "journal")
 
 
 def test_a_send_that_began_and_never_ended_is_in_doubt_and_never_resent(
-    tmp_path: Path, smtp: tuple[Loopback, Recorder]
+    tmp_path: Path, smtp: tuple[Loopback, Recorder], mode: str
 ) -> None:
     controller, server = smtp
     folder = _folder(tmp_path, controller.port)
     out = tmp_path / "out"
     index = _run(folder, out)
     approve(out, at=NOW)
-    # the process died after journalling "sending" for the first message (kill -9)
+    # the process died after claiming the first message (kill -9)
     crashed = index[0]["key"]
-    Journal(folder / JOURNAL).record(
-        JournalEntry(crashed, "sending", NOW.isoformat(), index[0]["channel"])
-    )
+    _crash(folder, out, index[:1], mode)
     said = io.StringIO()
     assert main(["send", str(out), "--now", NOW.isoformat()], said) == 3
     assert len(server.messages) == 6
@@ -155,7 +188,9 @@ def test_failures_temporary_permanent_and_in_doubt(tmp_path: Path) -> None:
     assert events == []  # nothing new happened on the third run
 
 
-def test_a_permanent_failure_puts_the_step_back_on_its_next_channel(tmp_path: Path) -> None:
+def test_a_permanent_failure_puts_the_step_back_on_its_next_channel(
+    tmp_path: Path, mode: str
+) -> None:
     folder = _folder(tmp_path)
     out = tmp_path / "out"
     index = _run(folder, out)
@@ -172,7 +207,7 @@ def test_a_permanent_failure_puts_the_step_back_on_its_next_channel(tmp_path: Pa
 
     data = read_folder(folder)
     policy = policies.load(data.policy.preset, **data.policy.kwargs())
-    history = [*read_events(folder / ".dunning" / "history.jsonl"), *events]
+    history = [*_history(folder), *events]
     redo = plan(data.portfolio, policy, date(2026, 7, 16), history)
     again = [a for a in redo if a.debtor_id == pec["debtor_id"]]
     assert again
@@ -230,7 +265,7 @@ def test_an_sms_waits_for_its_window_and_a_dry_run_outbox_is_refused(tmp_path: P
 
 
 def test_a_message_in_doubt_is_settled_on_evidence_only(
-    tmp_path: Path, smtp: tuple[Loopback, Recorder]
+    tmp_path: Path, smtp: tuple[Loopback, Recorder], mode: str
 ) -> None:
     controller, server = smtp
     folder = _folder(tmp_path, controller.port)
@@ -238,9 +273,7 @@ def test_a_message_in_doubt_is_settled_on_evidence_only(
     index = _run(folder, out)
     approve(out, at=NOW)
     first, second = index[0], index[1]
-    journal = Journal(folder / JOURNAL)
-    for entry in (first, second):
-        journal.record(JournalEntry(entry["key"], "sending", NOW.isoformat(), entry["channel"]))
+    _crash(folder, out, [first, second], mode)
     assert main(["send", str(out), "--now", NOW.isoformat()], io.StringIO()) == 3
     assert len(server.messages) == 5
     # evidence is required, and only a message in doubt can be settled
@@ -274,6 +307,6 @@ def test_a_message_in_doubt_is_settled_on_evidence_only(
     )
     assert main(["send", str(out), "--now", NOW.isoformat()], io.StringIO()) == 0
     assert len(server.messages) == 6  # the second went now; the first never twice
-    history = read_events(folder / ".dunning" / "history.jsonl")
+    history = _history(folder)
     sent = [e.key for e in history if isinstance(e, MessageSent)]
     assert sorted(sent) == sorted(e["key"] for e in index)

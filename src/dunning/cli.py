@@ -14,7 +14,8 @@ import os
 import re
 import sys
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
@@ -28,7 +29,7 @@ from .events import ActionPlanned, DeliveryConfirmed, DeliveryFailed, Event, Mes
 from .history import append_events, read_events
 from .importers.folder import CONFIG, Folder, read_folder
 from .interest import REGIMES, Regime, get_regime
-from .letters import ENVELOPES
+from .letters import ENVELOPES, MissingExtra
 from .outbox import INDEX, write_outbox
 from .outbox import _write as write_file
 from .policy import PolicyLike
@@ -50,23 +51,42 @@ from .statement import statement_for
 __all__ = ["main"]
 
 HISTORY = Path(".dunning") / "history.jsonl"
+#: The event store of a data folder when none is configured (with the ``store`` extra).
+DEFAULT_STORE = Path(".dunning") / "dunning.sqlite"
 #: The environment variable that names the event store (over ``[store] url`` of dunning.toml).
 STORE_ENV = "DUNNING_STORE"
 
 
+def _has_sqlalchemy() -> bool:
+    try:
+        import sqlalchemy  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _store_url(folder: Path) -> str | None:
     """The event store the folder's history lives in: ``$DUNNING_STORE``, else ``[store] url``
-    of its ``dunning.toml`` (a relative SQLite path is relative to the folder); None: the
-    JSON-lines file ``.dunning/history.jsonl``."""
+    of its ``dunning.toml`` (a relative SQLite path is relative to the folder), else SQLite in
+    ``.dunning/dunning.sqlite`` when the ``store`` extra is installed. None: the JSON-lines file
+    ``.dunning/history.jsonl`` (and the send journal ``.dunning/journal.jsonl``)."""
     url = os.environ.get(STORE_ENV, "").strip()
     if not url:
         try:
             config = tomllib.loads((folder / CONFIG).read_bytes().decode("utf-8-sig"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            return None  # read_folder reports what is wrong with the file
+            config = {}  # read_folder reports what is wrong with the file
         table = config.get("store")
         url = str(table.get("url", "")).strip() if isinstance(table, dict) else ""
     if not url:
+        default = folder / DEFAULT_STORE
+        if _has_sqlalchemy():
+            return "sqlite:///" + str(default)
+        if default.exists():
+            raise MissingExtra(
+                f"{default} is an event store, and the event store needs SQLAlchemy: "
+                "pip install 'dunning[store]'"
+            )
         return None
     if "://" not in url:
         url = "sqlite:///" + str(folder / url)
@@ -81,15 +101,27 @@ def _store(folder: Path, url: str) -> Any:
     from .store import EventStore
 
     store = EventStore.open(url)
-    if (folder / HISTORY).exists():
-        store.import_jsonl(folder / HISTORY)
+    try:
+        if (folder / HISTORY).exists():
+            store.import_jsonl(folder / HISTORY)
+    except BaseException:
+        store.close()
+        raise
     return store
+
+
+def _reads_store(folder: Path, url: str | None) -> bool:
+    """Whether reading the history means opening the store: not for the default SQLite file
+    before anything created it (reading creates no store; history.jsonl says it all)."""
+    return url is not None and not (
+        url == "sqlite:///" + str(folder / DEFAULT_STORE) and not (folder / DEFAULT_STORE).exists()
+    )
 
 
 def _read_history(folder: Path) -> list[Event]:
     """The case history of the data folder."""
     url = _store_url(folder)
-    if url is None:
+    if url is None or not _reads_store(folder, url):
         return read_events(folder / HISTORY)
     store = _store(folder, url)
     try:
@@ -174,6 +206,7 @@ def _parser() -> argparse.ArgumentParser:
     apr = sub.add_parser("approve", help="approve messages of an outbox for sending")
     apr.add_argument("outbox", type=Path)
     apr.add_argument("keys", nargs="*", metavar="KEY", help="these messages (default: all)")
+    apr.add_argument("--folder", type=Path, help="the data folder (default: the outbox's)")
 
     snd = sub.add_parser("send", help="send the approved messages of an outbox, exactly once")
     snd.add_argument("outbox", type=Path)
@@ -282,8 +315,54 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
             file=sys.stderr if args.json else out,
         )
     if not args.dry_run:
-        _append_history(args.folder, proposal.events())
+        url = _store_url(args.folder)
+        if args.outbox is not None and url is not None:
+            # the transactional outbox: the day's actions and their messages in one transaction
+            with _queue(args.folder, url) as queue:
+                from .store.dispatcher import outbox_messages
+
+                queue.enqueue(outbox_messages(args.outbox), events=proposal.events())
+        else:
+            _append_history(args.folder, proposal.events())
     return 0
+
+
+@contextmanager
+def _queue(folder: Path, url: str) -> Iterator[Any]:
+    """The transactional outbox (`dunning.store.MessageQueue`) of the folder's store."""
+    from .store import MessageQueue
+
+    store = _store(folder, url)
+    try:
+        yield MessageQueue(store)
+    finally:
+        store.close()
+
+
+def _sync(queue: Any, folder: Path, outbox: Path) -> None:
+    """Bring the outbox folder into the queue: its messages (those written before the store was
+    used keep the send journal's state) and its approvals, with the files as approved."""
+    from .store.dispatcher import outbox_messages
+
+    journal = Journal(folder / JOURNAL) if (folder / JOURNAL).exists() else None
+    messages = {m.key: m for m in outbox_messages(outbox, journal)}
+    queue.enqueue(messages.values())
+    waiting = {m.key for m in queue.messages(messages, states=("queued",)) if not m.approved_at}
+    fresh = [k for k in approved(outbox) if k in waiting]
+    if fresh:
+        contents = {k: messages[k].content for k in fresh}
+        queue.approve(fresh, at=datetime.now(UTC), contents=contents)
+    changed = [
+        m.key
+        for m in queue.messages(messages, states=("queued", "temporary"))
+        if m.approved_at and m.content_hash != messages[m.key].content_hash
+    ]
+    for key in changed:
+        print(
+            f"dunning: warning: {messages[key].file} changed after it was approved; the "
+            f"approved version is sent: `dunning approve {outbox} {key}` to send the new one",
+            file=sys.stderr,
+        )
 
 
 #: Written into an outbox by ``dunning run``: which data folder it was planned on.
@@ -291,8 +370,24 @@ RUN_INFO = "run.json"
 
 
 def _approve(args: argparse.Namespace, out: TextIO) -> int:
-    new = approve(args.outbox, args.keys or None, at=datetime.now(UTC))
+    now = datetime.now(UTC)
+    new = approve(args.outbox, args.keys or None, at=now)
     total = len(approved(args.outbox))
+    try:
+        folder = _planned_on(args)
+    except DataError:
+        folder = None  # a --dry-run's outbox: approving it is harmless, sending it is refused
+    url = _store_url(folder) if folder is not None else None
+    if folder is not None and url is not None:
+        with _queue(folder, url) as queue:
+            _sync(queue, folder, args.outbox)
+            if args.keys:  # approved again: the files as they are now
+                from .store.dispatcher import outbox_messages
+
+                found = {m.key: m.content for m in outbox_messages(args.outbox)}
+                queue.approve(
+                    args.keys, at=now, contents={k: found[k] for k in args.keys if k in found}
+                )
     print(f"{len(new)} message(s) approved now, {total} in all, in {args.outbox}.", file=out)
     return 0
 
@@ -313,11 +408,21 @@ _SHOWN = {
 
 def _outbox_folder(args: argparse.Namespace) -> Path:
     """The data folder an outbox was planned on (``--folder`` wins)."""
+    folder = _planned_on(args)
+    if folder is None:
+        info = args.outbox / RUN_INFO
+        raise DataError(f"which data folder? {info} is missing: pass --folder FOLDER")
+    return folder
+
+
+def _planned_on(args: argparse.Namespace) -> Path | None:
+    """The data folder of the outbox ``args.outbox`` (``--folder`` wins); None when its
+    ``run.json`` is missing. An outbox of a ``--dry-run`` is refused."""
     if args.folder is not None:
         return Path(args.folder)
     info = args.outbox / RUN_INFO
     if not info.exists():
-        raise DataError(f"which data folder? {info} is missing: pass --folder FOLDER")
+        return None
     run = json.loads(info.read_text(encoding="utf-8"))
     if not run.get("recorded", True):
         raise DataError(
@@ -330,11 +435,17 @@ def _outbox_folder(args: argparse.Namespace) -> Path:
 def _settle(args: argparse.Namespace, out: TextIO) -> int:
     folder = _outbox_folder(args)
     now = datetime.now(UTC)
-    journal = Journal(folder / JOURNAL)
-    outcome = settle(
-        args.outbox, journal, args.key, sent=args.sent, evidence=args.evidence, now=now
-    )
-    _append_history(folder, outcome_events([outcome], now))
+    url = _store_url(folder)
+    if url is not None:
+        with _queue(folder, url) as queue:
+            _sync(queue, folder, args.outbox)
+            queue.settle(args.key, sent=args.sent, evidence=args.evidence, now=now)
+    else:
+        journal = Journal(folder / JOURNAL)
+        outcome = settle(
+            args.outbox, journal, args.key, sent=args.sent, evidence=args.evidence, now=now
+        )
+        _append_history(folder, outcome_events([outcome], now))
     what = "recorded as sent" if args.sent else "recorded as not sent: the next send sends it"
     print(f"{args.key}: {what} ({args.evidence}).", file=out)
     return 0
@@ -356,15 +467,26 @@ def _send(args: argparse.Namespace, out: TextIO) -> int:
             )
         settings[name] = url
     opened = {name: open_channel(url) for name, url in settings.items()}
+    store_url = _store_url(folder)
     try:
-        outcomes = send_outbox(args.outbox, opened, Journal(folder / JOURNAL), now=now)
+        if store_url is not None:
+            from .store import dispatch
+
+            with _queue(folder, store_url) as queue:
+                _sync(queue, folder, args.outbox)
+                outcomes = dispatch(queue, opened, now=now, outbox=str(args.outbox.resolve()))
+            # in the order of the outbox, as the journal reports them
+            index = json.loads((args.outbox / INDEX).read_text(encoding="utf-8"))
+            order = {entry["key"]: n for n, entry in enumerate(index)}
+            outcomes.sort(key=lambda o: order.get(o.key, len(order)))
+        else:
+            outcomes = send_outbox(args.outbox, opened, Journal(folder / JOURNAL), now=now)
+            _append_history(folder, outcome_events(outcomes, now))
     finally:
         for channel in opened.values():
             channel.close()
     for o in outcomes:
         print(f"{_SHOWN[o.result]:<24} {o.channel:<7} {o.key}  {o.detail}", file=out)
-    events = outcome_events(outcomes, now)
-    _append_history(folder, events)
     counts: dict[str, int] = {}
     for o in outcomes:
         counts[_SHOWN[o.result]] = counts.get(_SHOWN[o.result], 0) + 1
@@ -413,7 +535,7 @@ def _mail_receipts(args: argparse.Namespace, source: str, out: TextIO) -> int:
     """PEC receipts and bounces from a folder, a Maildir, one .eml file or an IMAP mailbox:
     what each message proved, the events recorded (new ones only), the evidence kept."""
     import contextlib
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable
 
     from .channels.imap import IMAPError, IMAPMailbox
     from .channels.inbox import (

@@ -37,6 +37,9 @@ import os
 import socket
 from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
+from email import policy as email_policy
+from email.parser import BytesHeaderParser
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -44,7 +47,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..channels.base import Channel, ChannelError, InDoubt, PermanentFailure, TemporaryFailure
-from ..dispatch import Outcome, Result, message_for
+from ..dispatch import Journal, Outcome, Result, _index, message_for, recipient_of
 from ..errors import DataError
 from ..events import DeliveryFailed, Event, MessageSent
 from . import schema
@@ -56,6 +59,7 @@ __all__ = [
     "MessageQueue",
     "QueuedMessage",
     "dispatch",
+    "outbox_messages",
     "worker_name",
 ]
 
@@ -140,8 +144,9 @@ class MessageQueue:
     def enqueue(
         self, messages: Iterable[QueuedMessage], *, events: Iterable[Event] = ()
     ) -> list[str]:
-        """Persist ``messages`` (state ``queued``, not approved) and append ``events`` (the run's
-        `ActionPlanned`) in one transaction; returns the keys newly queued.
+        """Persist ``messages`` (state ``queued`` and not approved, unless they say otherwise) and
+        append ``events`` (the run's `ActionPlanned`) in one transaction; returns the keys newly
+        queued.
 
         Idempotent: a key already queued with the same content is left as it is. The same key
         with other content is refused (`DataError`) unless the message is still ``queued`` and
@@ -179,29 +184,30 @@ class MessageQueue:
             held = known.get(message.key)
             if held is None:
                 if message.key in new:
-                    raise DataError(f"{message.key}: twice in one batch", field="key")
+                    raise DataError(f"{message.key}: twice in one batch")
                 values = attrs.asdict(message)
                 values.update(
-                    state="queued",
-                    approved_at=None,
-                    attempts=0,
-                    worker=None,
-                    detail="",
-                    transport_id="",
-                    content_hash=digest,
-                    queued_at=when,
-                    updated_at=when,
+                    attempts=0, worker=None, content_hash=digest, queued_at=when, updated_at=when
                 )
                 inserts.append(values)
                 logs.append(_log(message.key, "queued", when, None, f"sha256 {digest}"))
+                if message.state != "queued":  # its state in an earlier release's journal
+                    logs.append(_log(message.key, message.state, when, None, message.detail))
                 new.append(message.key)
+            elif held.state == "queued" and message.state in ("sent", "failed", "in_doubt"):
+                # a journal of the file mode tried it meanwhile: the journal knows better
+                conn.execute(
+                    sa.update(t)
+                    .where(t.c.key == message.key)
+                    .values(state=message.state, detail=message.detail, updated_at=when)
+                )
+                logs.append(_log(message.key, message.state, when, None, message.detail))
             elif held.content_hash != digest:
                 if held.state != "queued" or held.approved_at is not None:
                     raise DataError(
                         f"{message.key}: already {held.state}"
                         + (" and approved" if held.approved_at is not None else "")
                         + " with other content; a message is never replaced once approved",
-                        field="content",
                     )
                 conn.execute(
                     sa.update(t)
@@ -237,7 +243,7 @@ class MessageQueue:
             rows = {r.key: r for r in _select(conn, wanted)}
             unknown = [k for k in wanted if k not in rows]
             if unknown:
-                raise DataError(f"not a queued message: {', '.join(unknown)}", field="key")
+                raise DataError(f"not a queued message: {', '.join(unknown)}")
             new: list[str] = []
             logs: list[dict[str, Any]] = []
             for key in wanted:
@@ -248,7 +254,6 @@ class MessageQueue:
                         raise DataError(
                             f"{key}: its file changed after it was {row.state}; "
                             "what was sent is kept in the store",
-                            field="content",
                         )
                     digest = hashlib.sha256(given).hexdigest()
                     conn.execute(
@@ -382,7 +387,6 @@ class MessageQueue:
                         raise DataError(
                             f"{message.key}: not being sent by {worker} (settled meanwhile?); "
                             f"the outcome {state!r} ({detail}) is not recorded",
-                            field="state",
                         )
                     log = _log(message.key, state, when, worker, detail)
                     conn.execute(sa.insert(schema.message_log).values(log))
@@ -409,12 +413,11 @@ class MessageQueue:
                 with self.store._write() as conn:
                     row = conn.execute(sa.select(t).where(t.c.key == key)).one_or_none()
                     if row is None:
-                        raise DataError(f"{key}: not a queued message", field="key")
+                        raise DataError(f"{key}: not a queued message")
                     if row.state not in ("sending", "in_doubt"):
                         raise DataError(
-                            f"{key}: not in doubt ({row.state} since "
-                            f"{row.updated_at:%Y-%m-%d %H:%M}): nothing to settle",
-                            field="state",
+                            f"{key}: not in doubt ({row.state} at {_when(row.updated_at)}): "
+                            "nothing to settle",
                         )
                     state = "sent" if sent else "temporary"
                     detail = f"settled by hand: {evidence.strip()}"
@@ -546,6 +549,66 @@ class MessageQueue:
         return problems
 
 
+def outbox_messages(
+    outbox: str | os.PathLike[str], journal: Journal | None = None
+) -> list[QueuedMessage]:
+    """The messages of the outbox folder ``outbox`` (written by ``dunning run --outbox``) as
+    the queue keeps them: each entry of its ``outbox.json`` that a channel sends (not a call or
+    an agency hand-over), with the bytes of its file. A message the file ``journal`` of an
+    earlier release already tried keeps the state the journal gives it (``sent``, ``failed``,
+    ``in_doubt`` for one whose send began and never ended), so switching to the store never
+    sends anything twice."""
+    folder = Path(outbox)
+    name = str(folder.resolve())
+    found: list[QueuedMessage] = []
+    for entry in _index(folder):
+        key, channel, file = entry["key"], entry["channel"], entry.get("file")
+        if channel in ("phone", "agency") or not file:
+            continue
+        path = folder / Path(file).name  # never outside the outbox
+        try:
+            content = path.read_bytes()
+        except FileNotFoundError:
+            raise DataError(
+                f"{key}: its file {path.name} is missing from the outbox", source=str(folder)
+            ) from None
+        message = QueuedMessage(
+            key,
+            str(entry.get("debtor_id", "")),
+            channel,
+            content,
+            file=path.name,
+            recipient=recipient_of(entry),
+            message_id=_message_id(channel, content),
+            not_before=_aware(entry.get("not_before")),
+            not_after=_aware(entry.get("not_after")),
+            outbox=name,
+        )
+        last = journal.last(key) if journal is not None else None
+        if last is not None:
+            state = "in_doubt" if last.state == "sending" else last.state
+            detail = f"from the send journal: {last.state} at {last.at} {last.detail}".strip()
+            message = attrs.evolve(message, state=state, detail=detail)
+        found.append(message)
+    return found
+
+
+def _message_id(channel: str, content: bytes) -> str:
+    if channel not in ("email", "pec"):
+        return ""
+    headers = BytesHeaderParser(policy=email_policy.compat32).parsebytes(content)
+    return str(headers.get("Message-ID") or "").strip()[:400]
+
+
+def _aware(text: Any) -> datetime | None:
+    if not text:
+        return None
+    moment = datetime.fromisoformat(str(text))
+    if moment.tzinfo is None:
+        raise DataError(f"{text!r} carries no time zone", field="not_before/not_after")
+    return moment
+
+
 def now_min() -> datetime:
     return datetime.min
 
@@ -569,18 +632,23 @@ def _outcome(message: QueuedMessage, result: Result, detail: str = "") -> Outcom
     )
 
 
+def _when(moment: datetime | None) -> str:
+    return moment.isoformat(timespec="seconds") if moment is not None else "?"
+
+
 def _status(message: QueuedMessage, now: datetime, channels: Collection[str]) -> Outcome:
     """What a message that was not claimed is waiting for."""
     state = message.state
     if state == "sent":
-        return _outcome(message, "already_sent", f"sent at {message.updated_at}")
+        return _outcome(message, "already_sent", f"sent at {_when(message.updated_at)}")
     if state == "failed":
         return _outcome(message, "already_failed", message.detail)
     if state in ("sending", "in_doubt"):
         return _outcome(
             message,
             "in_doubt",
-            f"a send began at {message.updated_at} and its outcome is unknown: not sent again",
+            f"a send began at {_when(message.updated_at)} and its outcome is unknown: "
+            "not sent again",
         )
     if message.approved_at is None:
         return _outcome(message, "not_approved", "not approved: dunning approve OUTBOX KEY")
