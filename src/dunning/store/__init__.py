@@ -31,8 +31,8 @@ except ImportError as _error:
         "pip install 'dunning[store]'"
     ) from None
 
-from .errors import ConflictError, SchemaError, StoreError
 from .dispatcher import MessageQueue, QueuedMessage, dispatch
+from .errors import ConflictError, SchemaError, StoreError
 from .event_store import EventStore, event_hash, event_json
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
