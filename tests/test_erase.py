@@ -277,3 +277,247 @@ def test_a_new_history_is_owner_only(tmp_path: Path) -> None:
     append_events(path, [DebtorReplied(date(2026, 1, 2), "A", note="x")])
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+# -- the event store and its outbox (SQLite and PostgreSQL) ----------------------------------
+
+SENDING_KEY = "C002|EUR|sollecito_1|email|2026-06-03"
+
+
+def _store_rows(url: str) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of the store's tables, to compare before and after."""
+    import sqlalchemy as sa
+
+    from dunning.store import EventStore
+    from dunning.store import schema as tables
+
+    with EventStore.open(url) as store, store._read() as conn:
+        return {
+            t.name: [tuple(r) for r in conn.execute(sa.select(t).order_by(*t.primary_key))]
+            for t in (tables.events, tables.messages, tables.message_log)
+        }
+
+
+def _outbox(url: str, history: Path, *, pending: str | None = None) -> None:
+    """A store holding ``history`` and, in its outbox, three messages of C002 (sent, failed
+    with the server naming the address, in doubt) and one of C003 still queued; with
+    ``pending`` ("queued" or "temporary"), a fourth message of C002 in that state."""
+    from datetime import UTC, datetime
+
+    from dunning.store import EventStore, MessageQueue, QueuedMessage
+
+    now = datetime(2026, 6, 3, 9, 0, tzinfo=UTC)
+    address = b"To: Marco Rossi <contabilita@trattoriabertoldorossi.example>\n\nSollecito\n"
+    outcomes = {
+        SENDING_KEY: ("sent", "250 OK queued as 1A2B"),
+        "C002|EUR|sollecito_2|email|2026-06-20": (
+            "failed",
+            "550 5.1.1 <contabilita@trattoriabertoldorossi.example>: no such user",
+        ),
+        "C002|EUR|diffida|pec|2026-06-20": ("in_doubt", "connection lost after DATA"),
+    }
+    if pending == "temporary":
+        outcomes["C002|EUR|sollecito_3|email|2026-07-06"] = ("temporary", "421 try later")
+    with EventStore.open(url) as store:
+        store.import_jsonl(history)
+        queue = MessageQueue(store)
+        channel = {k: k.split("|")[3] for k in outcomes}
+        queue.enqueue(
+            [QueuedMessage(k, "C002", channel[k], address, recipient="x") for k in outcomes]
+            + [QueuedMessage("C003|EUR|sollecito_1|email|2026-06-03", "C003", "email", b"x")]
+        )
+        queue.approve(list(outcomes), at=now)
+        for key, (state, detail) in outcomes.items():
+            message = queue.claim("test", now=now, keys=[key])
+            assert message is not None
+            queue.record(message, "test", state, now=now, detail=detail)
+        if pending == "queued":
+            queue.enqueue(
+                [QueuedMessage("C002|EUR|sollecito_3|email|2026-07-06", "C002", "email", address)]
+            )
+
+
+def test_redact_debtor_on_both_backends(folder: Path, url: str) -> None:
+    pytest.importorskip("sqlalchemy")
+    from dunning.store import EventStore
+
+    alias = pseudonym("C002", KEY)
+    with EventStore.open(url) as store:
+        store.import_jsonl(folder / ".dunning" / "history.jsonl")
+        before = store.events()
+        assert store.redact_debtor("C002", alias, apply=False) == 3
+        assert store.events() == before
+        assert store.redact_debtor("C002", alias) == 3
+        assert store.verify() == []
+        assert store.events() == erase_events(before, "C002", alias)[0]
+        assert store.redact_debtor("C002", alias) == 0
+        text = repr(_store_rows(url)["events"])
+    for value in C002:
+        assert value.decode() not in text
+
+
+def test_erase_debtor_with_a_store_keeps_the_messages_sent(folder: Path, url: str) -> None:
+    pytest.importorskip("sqlalchemy")
+    from dunning.store import EventStore, MessageQueue
+
+    _outbox(url, folder / ".dunning" / "history.jsonl")
+    before = _store_rows(url)
+    alias = pseudonym("C002", KEY)
+    with EventStore.open(url) as store:
+        events = store.events()
+        report = erase_debtor(folder, "C002", key=KEY, store=store)
+        assert _store_rows(url) == before  # a dry run
+        stored = [i for i in report.erased if "(table events)" in i.where]
+        assert len(stored) == 4  # 3 in history.jsonl, and the DeliveryFailed of the send
+        kept = {i.what.split()[1]: i for i in report.kept if "(table messages)" in i.where}
+        assert set(kept) == {
+            SENDING_KEY,
+            "C002|EUR|sollecito_2|email|2026-06-20",
+            "C002|EUR|diffida|pec|2026-06-20",
+        }
+        assert all("17(3)(e)" in i.why for i in kept.values())
+        assert any("detail of C002|EUR|sollecito_2" in i.what for i in report.erased)
+
+        report = erase_debtor(folder, "C002", key=KEY, store=store, apply=True)
+        assert report.applied
+        assert store.verify() == []
+        assert MessageQueue(store).verify() == []
+        assert store.events() == erase_events(events, "C002", alias)[0]
+        after = _store_rows(url)
+        # the messages are kept as they were sent; the server's reply loses the address
+        assert [r[:7] for r in after["messages"]] == [r[:7] for r in before["messages"]]
+        details = [m.detail for m in MessageQueue(store).messages()]
+        assert details
+        assert all("contabilita@" not in d for d in details)
+        failed = MessageQueue(store).get("C002|EUR|sollecito_2|email|2026-06-20")
+        assert failed is not None
+        assert failed.detail == f"550 5.1.1 <{alias}>: no such user"
+        assert b"Marco Rossi" in failed.content
+        assert "contabilita@" not in repr(after["message_log"])
+        for value in C002:
+            assert value.decode() not in repr(after["events"])
+        # other debtors untouched; a second erasure has nothing left to do
+        assert [e for e in store.events() if e.debtor_id != "C002"] == [
+            e for e in events if e.debtor_id != "C002"
+        ]
+        assert erase_debtor(folder, "C002", key=KEY, store=store, apply=True).erased == ()
+
+
+@pytest.mark.parametrize("state", ["queued", "temporary"])
+def test_erasure_is_refused_while_a_message_waits_to_be_sent(
+    folder: Path, url: str, state: str
+) -> None:
+    pytest.importorskip("sqlalchemy")
+    from dunning.errors import DataError
+    from dunning.store import EventStore
+
+    _outbox(url, folder / ".dunning" / "history.jsonl", pending=state)
+    before = _store_rows(url)
+    files = {name: (folder / name).read_bytes() for name in REWRITTEN}
+    with EventStore.open(url) as store:
+        for apply in (False, True):
+            with pytest.raises(DataError, match="send them or let them expire") as error:
+                erase_debtor(folder, "C002", key=KEY, store=store, apply=apply)
+            assert f"C002|EUR|sollecito_3|email|2026-07-06 ({state})" in str(error.value)
+            assert SENDING_KEY not in str(error.value)
+    assert _store_rows(url) == before
+    assert {name: (folder / name).read_bytes() for name in REWRITTEN} == files
+
+
+# -- the command line --------------------------------------------------------------------------
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    from dunning.cli import ERASE_KEY_ENV, STORE_ENV
+
+    monkeypatch.delenv(STORE_ENV, raising=False)
+    monkeypatch.setenv(ERASE_KEY_ENV, KEY)
+    return monkeypatch
+
+
+def test_cli_erase_dry_run_then_apply(
+    folder: Path, url: str, cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("sqlalchemy")
+    from dunning.cli import STORE_ENV, main
+
+    cli_env.setenv(STORE_ENV, url)
+    _outbox(url, folder / ".dunning" / "history.jsonl")
+    files, rows = _snapshot(folder), _store_rows(url)
+    assert main(["erase", str(folder), "C002"]) == 0
+    out, err = capsys.readouterr()
+    assert _snapshot(folder) == files
+    assert _store_rows(url) == rows
+    lines = out.splitlines()
+    assert (
+        lines[0]
+        == f"debtor C002 -> {pseudonym('C002', KEY)}: would erase (dry run; --apply to write)"
+    )
+    assert lines[-1] == "nothing was changed: add --apply to erase"
+    assert "(table events): DebtorReplied of 2026-06-06: note" in out
+    assert f"(table messages): message {SENDING_KEY} (email, sent)" in out
+    assert "17(3)(e)" in out
+
+    assert main(["erase", str(folder), "C002", "--apply"]) == 0
+    out2, err2 = capsys.readouterr()
+    assert "nothing was changed" not in out2
+    assert out2.splitlines()[0].endswith(": erased")
+    for name in REWRITTEN:
+        for value in C002:
+            assert value not in (folder / name).read_bytes(), (name, value)
+    for value in C002:
+        assert value.decode() not in repr(_store_rows(url)["events"])
+    assert KEY not in out + err + out2 + err2
+
+
+def test_cli_erase_with_a_key_file_and_without_a_store(
+    folder: Path, tmp_path: Path, cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dunning.cli import ERASE_KEY_ENV, main
+
+    cli_env.delenv(ERASE_KEY_ENV)
+    key_file = tmp_path / "erase.key"
+    key_file.write_text("another key, from a file\n", encoding="utf-8")
+    assert main(["erase", str(folder), "C002", "--key-file", str(key_file), "--apply"]) == 0
+    out, err = capsys.readouterr()
+    assert pseudonym("C002", "another key, from a file") in out
+    assert "another key" not in out + err
+    assert b"Marco Rossi" not in (folder / ".dunning" / "history.jsonl").read_bytes()
+    assert "(table" not in out  # no store: the files only
+
+
+def test_cli_erase_refuses_without_a_key_or_with_queued_messages(
+    folder: Path, url: str, cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("sqlalchemy")
+    from dunning.cli import ERASE_KEY_ENV, STORE_ENV, main
+
+    files = _snapshot(folder)
+    cli_env.setenv(ERASE_KEY_ENV, "")
+    assert main(["erase", str(folder), "C002", "--apply"]) == 2
+    err = capsys.readouterr().err
+    assert "--key-file" in err
+    assert ERASE_KEY_ENV in err
+    assert "secrets.token_hex" in err
+    cli_env.setenv(ERASE_KEY_ENV, "s3cr3t-xyz")
+    assert main(["erase", str(folder), "C002", "--apply"]) == 2
+    assert "s3cr3t-xyz" not in capsys.readouterr().err  # the key is not repeated
+    assert _snapshot(folder) == files
+
+    cli_env.setenv(ERASE_KEY_ENV, KEY)
+    cli_env.setenv(STORE_ENV, url)
+    _outbox(url, folder / ".dunning" / "history.jsonl", pending="queued")
+    rows = _store_rows(url)
+    assert main(["erase", str(folder), "C002", "--apply"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("dunning: error: debtor C002, field 'messages': 1 message(s)")
+    assert "C002|EUR|sollecito_3|email|2026-07-06 (queued)" in err
+    assert KEY not in err
+    assert _snapshot(folder) == files
+    assert _store_rows(url) == rows

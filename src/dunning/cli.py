@@ -55,6 +55,15 @@ HISTORY = Path(".dunning") / "history.jsonl"
 DEFAULT_STORE = Path(".dunning") / "dunning.sqlite"
 #: The environment variable that names the event store (over ``[store] url`` of dunning.toml).
 STORE_ENV = "DUNNING_STORE"
+#: The environment variable holding the key of ``dunning erase``'s pseudonyms (or --key-file).
+ERASE_KEY_ENV = "DUNNING_ERASE_KEY"
+#: The shortest key ``dunning erase`` accepts: a short one could be guessed from the pseudonyms.
+_MIN_KEY = 16
+_MAKE_KEY = (
+    "make one once and keep it apart from the data (the same key gives a debtor the same "
+    'pseudonym): python3 -c "import secrets; print(secrets.token_hex(32))" > erase.key '
+    "&& chmod 600 erase.key"
+)
 
 
 def _has_sqlalchemy() -> bool:
@@ -249,6 +258,21 @@ def _parser() -> argparse.ArgumentParser:
         "--mark-seen",
         action="store_true",
         help="IMAP: mark the receipts and bounces of dunning's messages as seen once recorded",
+    )
+
+    era = sub.add_parser(
+        "erase",
+        help="erase a debtor's personal data (GDPR art. 17), keeping the amounts and the "
+        "evidence; a dry run unless --apply",
+    )
+    era.add_argument("folder", type=Path)
+    era.add_argument("debtor_id")
+    era.add_argument("--apply", action="store_true", help="erase (default: only say what)")
+    era.add_argument(
+        "--key-file",
+        type=Path,
+        metavar="PATH",
+        help=f"the file holding the pseudonyms' secret key (default: ${ERASE_KEY_ENV})",
     )
 
     sim = sub.add_parser("simulate", help="replay the policy day by day and print the timeline")
@@ -910,6 +934,58 @@ def _simulate(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _erase_key(path: Path | None) -> str:
+    """The pseudonyms' key: the text of ``path`` (``--key-file``), else ``$DUNNING_ERASE_KEY``;
+    surrounding white space (a final newline) is not part of it. Never printed."""
+    if path is not None:
+        try:
+            key = path.read_bytes().decode("utf-8").strip()
+        except UnicodeDecodeError:
+            raise DataError(f"--key-file {path}: not a text file; {_MAKE_KEY}") from None
+        where = f"--key-file {path}"
+    else:
+        key = os.environ.get(ERASE_KEY_ENV, "").strip()
+        where = f"${ERASE_KEY_ENV}"
+        if not key:
+            raise DataError(
+                f"the pseudonyms need a secret key: pass --key-file PATH or set "
+                f"${ERASE_KEY_ENV}; {_MAKE_KEY}"
+            )
+    if len(key) < _MIN_KEY:
+        raise DataError(
+            f"{where}: the key is too short (at least {_MIN_KEY} characters); {_MAKE_KEY}"
+        )
+    return key
+
+
+def _erase(args: argparse.Namespace, out: TextIO) -> int:
+    from .erase import erase_debtor
+
+    folder: Path = args.folder
+    if not folder.is_dir():
+        raise DataError(f"{folder}: not a folder")
+    key = _erase_key(args.key_file)
+    url = _store_url(folder)
+    store = _store(folder, url) if url is not None else None
+    try:
+        report = erase_debtor(folder, args.debtor_id, key=key, apply=args.apply, store=store)
+    finally:
+        if store is not None:
+            store.close()
+    print(report.text().replace("apply=True to write", "--apply to write", 1), file=out)
+    if not report.erased and not report.kept:
+        print(f"nothing found for debtor {args.debtor_id} in {folder}", file=out)
+    if args.apply:
+        print(
+            "erased: keep this report with the request; erase the debtor in your ERP too, or "
+            "the next debtors.csv brings the data back; backups keep it until they expire",
+            file=out,
+        )
+    else:
+        print("nothing was changed: add --apply to erase", file=out)
+    return 0
+
+
 def _silence_stdout() -> None:
     """Point the process's stdout at /dev/null so nothing more is written to a closed pipe,
     not even the final flush at exit (see the note on SIGPIPE in the `signal` docs)."""
@@ -933,6 +1009,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         "approve": _approve,
         "send": _send,
         "settle": _settle,
+        "erase": _erase,
     }
     try:
         args = _parser().parse_args(argv)

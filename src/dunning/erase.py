@@ -29,14 +29,18 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from attrs import frozen
 
+from .errors import DataError
 from .events import DocumentAdded, Event
 from .history import read_events
 from .serialize import event_to_data
+
+if TYPE_CHECKING:
+    from .store import EventStore
 
 __all__ = [
     "ErasureItem",
@@ -78,6 +82,14 @@ _RETENTION = (
     "kept: legal obligation (GDPR art. 17(3)(b); accounting records, 10 years, art. 2220 c.c.) "
     "and legal claims (art. 17(3)(e))"
 )
+
+_CLAIMS = "kept: legal claims (GDPR art. 17(3)(e)): the proof of what was sent, when and to whom"
+
+#: The states of a message in the store's outbox (`dunning.store.dispatcher`) that are the
+#: record of a send (done, refused, or in doubt: begun and never known to have ended): kept.
+#: A message in any other state (``queued``, ``temporary``) has not left yet and would still
+#: be sent: the erasure is refused while there is one.
+SENT_STATES: tuple[str, ...] = ("sent", "failed", "in_doubt", "sending")
 
 
 def pseudonym(debtor_id: str, key: str | bytes) -> str:
@@ -241,6 +253,7 @@ def erase_debtor(
     apply: bool = False,
     backup: bool = False,
     outboxes: Iterable[str | PathLike[str]] = (),
+    store: EventStore | None = None,
 ) -> ErasureReport:
     """Erase ``debtor_id``'s personal data from the data folder ``folder`` of ``dunning run``.
 
@@ -255,6 +268,14 @@ def erase_debtor(
     - ``.dunning/journal.jsonl``: the details of the debtor's sends lose the debtor's name,
       addresses and phone number.
     - evidence (``.dunning/evidence/``) and the messages in ``outboxes``: kept and listed.
+    - ``store`` (an `dunning.store.EventStore`, when the history is kept there): the debtor's
+      events are redacted in place as in the history file (`EventStore.redact_debtor`); the
+      debtor's messages in its outbox (table ``messages``) that were sent, refused or are in
+      doubt (`SENT_STATES`) are kept as they are, as evidence, and listed, and the server
+      replies kept with them (their ``detail`` and their log's) lose the debtor's name,
+      addresses and phone number. While the debtor has a message that has not left yet
+      (``queued``, ``temporary``) the erasure is refused with a `DataError` naming its
+      keys, and nothing is written: it would still be sent, with the data being erased.
 
     Nothing is written unless ``apply`` is true; then each file is replaced atomically with
     owner-only permissions, after a ``.bak`` copy when ``backup`` is true. The debtor id is
@@ -264,6 +285,8 @@ def erase_debtor(
     """
     root = Path(folder)
     alias = pseudonym(debtor_id, key)
+    held = _held_messages(store, debtor_id) if store is not None else []
+    _refuse_unsent(held, debtor_id)
     erased: list[ErasureItem] = []
     kept: list[ErasureItem] = []
     backups: list[str] = []
@@ -333,6 +356,39 @@ def erase_debtor(
                 )
             )
 
+    details: list[tuple[str, int | None, str]] = []
+    if store is not None:
+        stored = store.events(debtor_id)
+        mine += stored
+        events_at = f"{store.url} (table events)"
+        _, changes = erase_events(stored, debtor_id, alias)
+        erased += [ErasureItem(events_at, change) for change in changes]
+        if stored:
+            kept.append(
+                ErasureItem(
+                    events_at,
+                    f"{len(stored)} events: amounts, dates, invoices, payments and each contact",
+                    _RETENTION,
+                )
+            )
+        details = _message_details(store, held, secrets, alias)
+        for message in held:
+            kept.append(
+                ErasureItem(
+                    f"{store.url} (table messages)",
+                    f"message {message.key} ({message.channel}, {message.state}): what was sent "
+                    "and to whom; holds the debtor's address: delete it when the limitation "
+                    "period and the 10-year retention have both passed",
+                    _CLAIMS,
+                )
+            )
+        for message_key, log_id, _ in details:
+            table = "messages" if log_id is None else "message_log"
+            line = "" if log_id is None else f" (log line {log_id})"
+            erased.append(
+                ErasureItem(f"{store.url} (table {table})", f"detail of {message_key}{line}")
+            )
+
     keys = {k for e in mine if isinstance(k := getattr(e, "key", None), str)}
     journal = root / ".dunning" / "journal.jsonl"
     if journal.exists():
@@ -379,6 +435,8 @@ def erase_debtor(
                 )
 
     if apply:
+        if store is not None:
+            _write_store(store, debtor_id, alias, details)
         for path, data in writes:
             _write(path, data, backup, backups)
     return ErasureReport(
@@ -389,3 +447,98 @@ def erase_debtor(
         kept=tuple(kept),
         backups=tuple(backups),
     )
+
+
+@frozen
+class _Held:
+    """A message of the debtor in the store's outbox (the columns the erasure reads)."""
+
+    key: str
+    channel: str
+    state: str
+    detail: str
+
+
+def _held_messages(store: EventStore, debtor_id: str) -> list[_Held]:
+    """The debtor's messages in the store's outbox, oldest first."""
+    import sqlalchemy as sa
+
+    from .store import schema
+
+    t = schema.messages
+    query = (
+        sa.select(t.c.key, t.c.channel, t.c.state, t.c.detail)
+        .where(t.c.debtor_id == debtor_id)
+        .order_by(t.c.queued_at, t.c.key)
+    )
+    with store._read() as conn:
+        return [_Held(*row) for row in conn.execute(query)]
+
+
+def _refuse_unsent(held: Sequence[_Held], debtor_id: str) -> None:
+    """A `DataError` when a message of the debtor has not left yet."""
+    waiting = [m for m in held if m.state not in SENT_STATES]
+    if waiting:
+        keys = ", ".join(f"{m.key} ({m.state})" for m in waiting)
+        raise DataError(
+            f"{len(waiting)} message(s) of the debtor not sent yet: {keys}; they would still "
+            "be sent, with the data being erased: send them or let them expire first, then "
+            "erase; nothing was changed",
+            record=f"debtor {debtor_id}",
+            field="messages",
+        )
+
+
+def _message_details(
+    store: EventStore, held: Sequence[_Held], secrets: Sequence[str], alias: str
+) -> list[tuple[str, int | None, str]]:
+    """The server replies kept with the debtor's messages (``messages.detail``: log id None;
+    ``message_log.detail``: its id) that name the debtor, each with its scrubbed text."""
+    import sqlalchemy as sa
+
+    from .store import schema
+
+    found: list[tuple[str, int | None, str]] = []
+    for message in held:
+        scrubbed = _scrub(message.detail, secrets, alias)
+        if scrubbed != message.detail:
+            found.append((message.key, None, scrubbed))
+    log = schema.message_log
+    keys = [m.key for m in held]
+    with store._read() as conn:
+        for start in range(0, len(keys), 500):
+            query = (
+                sa.select(log.c.id, log.c.key, log.c.detail)
+                .where(log.c.key.in_(keys[start : start + 500]))
+                .order_by(log.c.id)
+            )
+            for log_id, message_key, detail in conn.execute(query):
+                scrubbed = _scrub(detail, secrets, alias)
+                if scrubbed != detail:
+                    found.append((message_key, int(log_id), scrubbed))
+    return found
+
+
+def _write_store(
+    store: EventStore, debtor_id: str, alias: str, details: Sequence[tuple[str, int | None, str]]
+) -> None:
+    """Scrub the messages' details and redact the debtor's events, after checking again,
+    holding the write lock, that no message of the debtor was queued meanwhile."""
+    import sqlalchemy as sa
+
+    from .store import schema
+
+    t, log = schema.messages, schema.message_log
+    with store._write() as conn:
+        if store.backend == "sqlite":
+            conn.exec_driver_sql("PRAGMA secure_delete = ON")
+        query = sa.select(t.c.key, t.c.channel, t.c.state, t.c.detail).where(
+            t.c.debtor_id == debtor_id
+        )
+        _refuse_unsent([_Held(*row) for row in conn.execute(query)], debtor_id)
+        for message_key, log_id, text in details:
+            if log_id is None:
+                conn.execute(sa.update(t).where(t.c.key == message_key).values(detail=text))
+            else:
+                conn.execute(sa.update(log).where(log.c.id == log_id).values(detail=text))
+    store.redact_debtor(debtor_id, alias, apply=True)
