@@ -24,7 +24,6 @@ from dunning.dispatch import (
     outcome_events,
     send_outbox,
 )
-from dunning.history import read_events
 from dunning.testing import MemoryChannel
 from test_smtp import HOST, Loopback, Recorder
 
