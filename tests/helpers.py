@@ -109,3 +109,22 @@ SMALL = Policy(
     name="small",
     min_balance=Money("20.00", "EUR"),
 )
+
+
+def history_of(folder: object) -> list[Event]:
+    """The case history of a data folder, wherever the command line keeps it (the event store,
+    or history.jsonl without the store extra)."""
+    from pathlib import Path
+
+    from dunning.cli import _read_history
+
+    return _read_history(Path(str(folder)))
+
+
+def record(folder: object, events: Iterable[Event]) -> None:
+    """Append ``events`` to a data folder's history, as the command line does."""
+    from pathlib import Path
+
+    from dunning.cli import _append_history
+
+    _append_history(Path(str(folder)), list(events))

@@ -481,6 +481,7 @@ def test_cli_erase_with_a_key_file_and_without_a_store(
     from dunning.cli import ERASE_KEY_ENV, main
 
     cli_env.delenv(ERASE_KEY_ENV)
+    cli_env.setattr("dunning.cli._has_sqlalchemy", lambda: False)  # no store: the files only
     key_file = tmp_path / "erase.key"
     key_file.write_text("another key, from a file\n", encoding="utf-8")
     assert main(["erase", str(folder), "C002", "--key-file", str(key_file), "--apply"]) == 0

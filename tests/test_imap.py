@@ -33,8 +33,8 @@ from dunning import DeliveryConfirmed, DeliveryFailed
 from dunning.channels import ChannelConfigError
 from dunning.channels.imap import IMAPError, IMAPMailbox
 from dunning.cli import main
-from dunning.history import read_events
 from dunning.testing import bounce, pec_envelope, pec_receipt
+from helpers import history_of
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "tipografia"
 LATER = datetime(2026, 7, 15, 9, 0, 41, tzinfo=timezone(timedelta(hours=2)))
@@ -414,7 +414,7 @@ def test_a_receipt_fetched_over_imaps_becomes_the_right_event(
     assert lines[4].startswith("UID 4: skipped: a transport envelope")
     assert "2 event(s) recorded" in text
     assert lines[-1] == "3 message(s) marked as seen."
-    history = read_events(folder / ".dunning" / "history.jsonl")
+    history = history_of(folder)
     [confirmed] = [e for e in history if isinstance(e, DeliveryConfirmed)]
     assert (confirmed.key, confirmed.channel, confirmed.date.isoformat()) == (
         pec_key,
@@ -493,6 +493,6 @@ def test_what_was_read_before_the_connection_broke_is_recorded(
     assert main(["receipts", str(folder), url, "--mark-seen"], out=out) == 2
     assert "1 event(s) recorded" in out.getvalue()
     assert "connection reset" in capsys.readouterr().err
-    history = read_events(folder / ".dunning" / "history.jsonl")
+    history = history_of(folder)
     assert [e.key for e in history if isinstance(e, DeliveryConfirmed)] == [pec_key]
     assert dovecot.flags(folder_name) == {1: "", 2: ""}  # not marked: the run did not finish

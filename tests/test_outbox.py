@@ -67,8 +67,7 @@ def test_run_writes_the_days_messages_as_eml_with_an_index(folder: Path, tmp_pat
     # the outbox is a preview: the same run again gives the same files, byte for byte
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     again = ["run", str(folder), "--as-of", "2026-07-15", "--dry-run", "--outbox", str(out)]
-    history = folder / ".dunning" / "history.jsonl"
-    history.unlink()
+    shutil.rmtree(folder / ".dunning")  # forget the run: plan the same day afresh
     assert main(again, io.StringIO()) == 0
     after = {p.name: p.read_bytes() for p in out.iterdir()}
     assert json.loads(after.pop("run.json"))["recorded"] is False  # a dry run: not sendable

@@ -23,9 +23,9 @@ from dunning.channels.inbox import (
     sent_message_ids,
 )
 from dunning.cli import main
-from dunning.history import append_events, read_events
 from dunning.outbox import message_id
 from dunning.testing import bounce, pec_envelope, pec_receipt
+from helpers import history_of, record
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "tipografia"
 PEC_FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "pec"
@@ -68,7 +68,7 @@ def test_the_outbox_ids_are_the_ones_the_history_gives(sent: tuple[Path, dict]) 
     from dunning.importers.folder import read_folder
 
     creditor = read_folder(folder).portfolio.creditor
-    table = sent_message_ids(read_events(folder / ".dunning" / "history.jsonl"), creditor)
+    table = sent_message_ids(history_of(folder), creditor)
     from dunning.channels.pec import normalise_message_id
 
     assert {normalise_message_id(m): v for m, v in ids.items()}.items() <= table.items()
@@ -119,7 +119,7 @@ def test_a_folder_of_receipts_and_bounces_records_what_each_proves(
     )
     assert lines[-1].startswith("2 event(s) recorded in ")
 
-    history = read_events(folder / ".dunning" / "history.jsonl")
+    history = history_of(folder)
     confirmed = [e for e in history if isinstance(e, DeliveryConfirmed)]
     failed = [e for e in history if isinstance(e, DeliveryFailed)]
     digest = hashlib.sha256(delivered).hexdigest()
@@ -141,12 +141,12 @@ def test_a_folder_of_receipts_and_bounces_records_what_each_proves(
     assert len(names) == 4  # the linked receipts and bounces; not the skipped or foreign ones
 
     # a second run records nothing new
-    before = (folder / ".dunning" / "history.jsonl").read_bytes()
+    before = history_of(folder)
     status, again = run("receipts", str(folder), str(inbox))
     assert status == 0
     assert "(already recorded)" in again
     assert again.splitlines()[-1] == "Nothing new to record."
-    assert (folder / ".dunning" / "history.jsonl").read_bytes() == before
+    assert history_of(folder) == before
 
 
 def test_dry_run_records_and_keeps_nothing(
@@ -156,17 +156,16 @@ def test_dry_run_records_and_keeps_nothing(
     pec_id, _, _ = _one(ids, "pec")
     one = tmp_path / "consegna.eml"
     one.write_bytes(pec_receipt("errore-consegna", pec_id, timestamp=LATER, error="casella piena"))
-    history = folder / ".dunning" / "history.jsonl"
-    before = history.read_bytes()
+    before = history_of(folder)
     status, out = run("receipts", str(folder), str(one), "--dry-run")
     assert status == 0
     assert "failed on 2026-07-15" in out
     assert "casella piena" in out
     assert out.splitlines()[-1] == "1 event(s) not recorded (--dry-run)."
-    assert history.read_bytes() == before
+    assert history_of(folder) == before
     assert not (folder / ".dunning" / "evidence").exists()
     status, out = run("receipts", str(folder), str(one))
-    [event] = [e for e in read_events(history) if isinstance(e, DeliveryFailed)]
+    [event] = [e for e in history_of(folder) if isinstance(e, DeliveryFailed)]
     assert event.reason.startswith("PEC errore-consegna: casella piena; sha256:")
 
 
@@ -248,8 +247,7 @@ def test_real_receipts_link_to_the_message_sent_with_their_id(
     records it) gets its failure recorded, with the receipt kept."""
     folder, ids = sent
     _, key, debtor = _one(ids, "pec")
-    history = folder / ".dunning" / "history.jsonl"
-    append_events(history, [MessageSent(date(2024, 11, 15), debtor, key, "pec", ORIGINAL)])
+    record(folder, [MessageSent(date(2024, 11, 15), debtor, key, "pec", ORIGINAL)])
     status, out = run("receipts", str(folder), str(pec_samples))
     assert status == 0, out
     lines = out.splitlines()
@@ -257,7 +255,7 @@ def test_real_receipts_link_to_the_message_sent_with_their_id(
     assert f"{debtor} {key}: failed on 2024-11-15 18:21:03+01:00 for rec@fakepec.it" in lines[1]
     assert "indirizzo non valido" in lines[1]
     assert "(to check: X-Riferimento-Message-ID <" in lines[1]
-    [event] = [e for e in read_events(history) if isinstance(e, DeliveryFailed)]
+    [event] = [e for e in history_of(folder) if isinstance(e, DeliveryFailed)]
     data = (pec_samples / "tozzi_errore-consegna.eml").read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     assert event == DeliveryFailed(

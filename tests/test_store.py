@@ -349,8 +349,11 @@ def tipografia(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example folder after two daily runs: its ``.dunning/history.jsonl``."""
     folder = tmp_path_factory.mktemp("store") / "tipografia"
     shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns(".dunning"))
-    for day in ("2026-07-15", "2026-08-03"):
-        assert main(["run", str(folder), "--as-of", day], out=io.StringIO()) == 0
+    with pytest.MonkeyPatch.context() as files:  # without the store extra: history.jsonl
+        files.setattr("dunning.cli._has_sqlalchemy", lambda: False)
+        files.delenv("DUNNING_STORE", raising=False)
+        for day in ("2026-07-15", "2026-08-03"):
+            assert main(["run", str(folder), "--as-of", day], out=io.StringIO()) == 0
     return folder
 
 
