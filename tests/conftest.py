@@ -56,3 +56,36 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'store' / 'dunning.sqlite'}"
     server = request.getfixturevalue("pg_server")
     return str(server.new_database())
+
+
+# -- the same tests on PostgreSQL ------------------------------------------------------------------
+#
+# The tests that go through the command line keep their history in the event store: by default
+# SQLite in the data folder's .dunning/dunning.sqlite. With DUNNING_TEST_STORE=postgresql each of
+# them gets a fresh database on the throw-away server instead (through $DUNNING_STORE, as an
+# operator would point the command line at a server), so `.ci/run` runs them on both backends:
+#
+#     DUNNING_TEST_STORE=postgresql python -m pytest -m store
+
+TEST_STORE = os.environ.get("DUNNING_TEST_STORE", "sqlite")
+
+
+def _uses_the_store(module: object) -> bool:
+    """Whether a test module goes through the command line or the store."""
+    names = {getattr(value, "__module__", "") or "" for value in vars(module).values()}
+    return any(n == "dunning.cli" or n.startswith("dunning.store") for n in names)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        module = getattr(item, "module", None)
+        if module is not None and _uses_the_store(module):
+            item.add_marker(pytest.mark.store)
+
+
+@pytest.fixture(autouse=True)
+def _store_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if TEST_STORE != "postgresql" or request.node.get_closest_marker("store") is None:
+        return
+    server = request.getfixturevalue("pg_server")
+    monkeypatch.setenv("DUNNING_STORE", str(server.new_database()))

@@ -31,7 +31,9 @@ def folder(tmp_path: Path) -> Path:
     return target
 
 
-def test_run_writes_the_days_messages_as_eml_with_an_index(folder: Path, tmp_path: Path) -> None:
+def test_run_writes_the_days_messages_as_eml_with_an_index(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "out"
     text = io.StringIO()
     assert main(["run", str(folder), "--as-of", "2026-07-15", "--outbox", str(out)], text) == 0
@@ -67,7 +69,9 @@ def test_run_writes_the_days_messages_as_eml_with_an_index(folder: Path, tmp_pat
     # the outbox is a preview: the same run again gives the same files, byte for byte
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     again = ["run", str(folder), "--as-of", "2026-07-15", "--dry-run", "--outbox", str(out)]
-    shutil.rmtree(folder / ".dunning")  # forget the run: plan the same day afresh
+    # forget the run (its store: the folder's, or the server's): plan the same day afresh
+    shutil.rmtree(folder / ".dunning", ignore_errors=True)
+    monkeypatch.delenv("DUNNING_STORE", raising=False)
     assert main(again, io.StringIO()) == 0
     after = {p.name: p.read_bytes() for p in out.iterdir()}
     assert json.loads(after.pop("run.json"))["recorded"] is False  # a dry run: not sendable
