@@ -311,3 +311,44 @@ def test_a_message_in_doubt_is_settled_on_evidence_only(
     history = _history(folder)
     sent = [e.key for e in history if isinstance(e, MessageSent)]
     assert sorted(sent) == sorted(e["key"] for e in index)
+
+
+def test_the_store_lists_the_messages_and_each_ones_log(
+    tmp_path: Path, smtp: tuple[Loopback, Recorder], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    controller, server = smtp
+    folder = _folder(tmp_path, controller.port)
+    out = tmp_path / "out"
+    index = _run(folder, out)
+    approve(out, at=NOW)
+    _crash(folder, out, index[:1], "store")
+    assert main(["send", str(out), "--now", NOW.isoformat()], io.StringIO()) == 3
+    assert len(server.messages) == 6
+    listed = io.StringIO()
+    assert main(["messages", str(folder)], listed) == 3  # a message in doubt: status 3
+    lines = listed.getvalue().splitlines()
+    assert lines[-1] == "1 in doubt, 6 sent"
+    assert [line.split()[0] for line in lines[:-1]].count("sent") == 6
+    doubt = io.StringIO()
+    assert main(["messages", str(folder), "--in-doubt"], doubt) == 3
+    assert doubt.getvalue().splitlines()[0].startswith("in_doubt  email")
+    assert index[0]["key"] in doubt.getvalue()
+    log = io.StringIO()
+    assert main(["messages", str(folder), index[1]["key"]], log) == 0
+    assert [line.split()[1] for line in log.getvalue().splitlines()] == [
+        "queued",
+        "approved",
+        "sending",
+        "sent",
+    ]
+    assert "250" in log.getvalue().splitlines()[-1]  # the server's reply, as evidence
+    # without the store extra there is nothing to list from
+    monkeypatch.setattr("dunning.cli._has_sqlalchemy", lambda: False)
+    monkeypatch.delenv(STORE_ENV, raising=False)
+    (folder / ".dunning" / "dunning.sqlite").rename(folder / "moved.sqlite")
+    err = io.StringIO()
+    import contextlib
+
+    with contextlib.redirect_stderr(err):
+        assert main(["messages", str(folder)], io.StringIO()) == 2
+    assert "pip install 'dunning[store]'" in err.getvalue()

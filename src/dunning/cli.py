@@ -275,6 +275,21 @@ def _parser() -> argparse.ArgumentParser:
         help=f"the file holding the pseudonyms' secret key (default: ${ERASE_KEY_ENV})",
     )
 
+    msg = sub.add_parser(
+        "messages", help="list the messages of the outbox kept in the store, or one's log"
+    )
+    msg.add_argument("folder", type=Path)
+    msg.add_argument("key", nargs="?", help="print this message's log: every change, by whom")
+    msg.add_argument(
+        "--state",
+        action="append",
+        choices=("queued", "sending", "sent", "temporary", "failed", "in_doubt"),
+        help="only messages in this state (repeatable)",
+    )
+    msg.add_argument(
+        "--in-doubt", action="store_true", help="only the messages a person must settle"
+    )
+
     sim = sub.add_parser("simulate", help="replay the policy day by day and print the timeline")
     sim.add_argument("folder", type=Path)
     sim.add_argument("--from", dest="start", type=_date, required=True)
@@ -525,6 +540,41 @@ def _send(args: argparse.Namespace, out: TextIO) -> int:
         )
         return 3
     return 0
+
+
+def _messages(args: argparse.Namespace, out: TextIO) -> int:
+    url = _store_url(args.folder)
+    if url is None:
+        raise MissingExtra(
+            "the messages sent are listed from the event store: pip install 'dunning[store]' "
+            "(without it, the send journal is .dunning/journal.jsonl)"
+        )
+    with _queue(args.folder, url) as queue:
+        if args.key:
+            entries = queue.log(args.key)
+            if not entries:
+                raise DataError(f"{args.key}: not a message of the store's outbox")
+            for e in entries:
+                who = f" by {e.worker}" if e.worker else ""
+                at = e.at.isoformat(timespec="seconds")
+                print(f"{at}  {e.what:<9}{who}  {e.detail}".rstrip(), file=out)
+            return 0
+        states = set(args.state or ())
+        if args.in_doubt:
+            states |= {"sending", "in_doubt"}
+        found = queue.messages(states=states or None)
+        for m in found:
+            shown = "in_doubt" if m.state == "sending" else m.state
+            at = m.updated_at.isoformat(timespec="seconds") if m.updated_at else ""
+            approved = "" if m.approved_at or m.state != "queued" else " (not approved)"
+            print(f"{shown:<9} {m.channel:<6} {m.attempts:>2}x  {at}  {m.key}{approved}", file=out)
+        counts: dict[str, int] = {}
+        for m in found:
+            label = "in doubt" if m.state in ("sending", "in_doubt") else m.state
+            counts[label] = counts.get(label, 0) + 1
+        summary = ", ".join(f"{n} {label}" for label, n in sorted(counts.items()))
+        print(summary or "No message.", file=out)
+        return 3 if counts.get("in doubt") else 0
 
 
 def _receipts(args: argparse.Namespace, out: TextIO) -> int:
@@ -1010,6 +1060,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         "send": _send,
         "settle": _settle,
         "erase": _erase,
+        "messages": _messages,
     }
     try:
         args = _parser().parse_args(argv)

@@ -51,6 +51,7 @@ from ..dispatch import Journal, Outcome, Result, _index, message_for, recipient_
 from ..errors import DataError
 from ..events import DeliveryFailed, Event, MessageSent
 from . import schema
+from .errors import StoreError
 from .event_store import EventStore, _insert_rows, _row
 
 __all__ = [
@@ -724,29 +725,47 @@ def _send_one(
             recipient=message.recipient,
         )
     except (ValueError, DataError) as exc:
-        queue.record(message, worker, "failed", now=now, detail=f"not a message: {exc}")
-        return _outcome(message, "failed", f"not a message: {exc}")
+        return _record(queue, message, worker, now, "failed", f"not a message: {exc}")
     try:
         sent = channel.send(outgoing)
     except InDoubt as exc:
-        queue.record(message, worker, "in_doubt", now=now, detail=str(exc))
-        return _outcome(message, "in_doubt", str(exc))
+        return _record(queue, message, worker, now, "in_doubt", str(exc))
     except TemporaryFailure as exc:
-        queue.record(message, worker, "temporary", now=now, detail=str(exc))
-        return _outcome(message, "temporary", str(exc))
+        return _record(queue, message, worker, now, "temporary", str(exc))
     except (PermanentFailure, ChannelError) as exc:
-        queue.record(message, worker, "failed", now=now, detail=str(exc))
-        return _outcome(message, "failed", str(exc))
+        return _record(queue, message, worker, now, "failed", str(exc))
     detail = sent.detail or "accepted"
-    queue.record(
-        message,
-        worker,
-        "sent",
-        now=now,
-        detail=detail,
-        transport_id=sent.transport_id,
-        message_id=outgoing.message_id,
+    outcome = _record(
+        queue, message, worker, now, "sent", detail, sent.transport_id, outgoing.message_id
     )
-    return Outcome(
-        message.key, message.debtor_id, message.channel, "sent", detail, outgoing.message_id
-    )
+    return attrs.evolve(outcome, message_id=outgoing.message_id)
+
+
+def _record(
+    queue: MessageQueue,
+    message: QueuedMessage,
+    worker: str,
+    now: datetime,
+    state: Result,
+    detail: str,
+    transport_id: str = "",
+    message_id: str = "",
+) -> Outcome:
+    """Record an outcome; when the store fails meanwhile, say which message is left in doubt."""
+    try:
+        queue.record(
+            message,
+            worker,
+            state,
+            now=now,
+            detail=detail,
+            transport_id=transport_id,
+            message_id=message_id,
+        )
+    except StoreError as error:
+        raise StoreError(
+            f"{message.key}: {state} ({detail}), but the outcome could not be recorded: "
+            f"{error}. The message stays in doubt (never sent again by itself): once the "
+            "store is back, settle it with `dunning settle` on evidence"
+        ) from error
+    return _outcome(message, state, detail)
