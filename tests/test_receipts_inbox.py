@@ -378,3 +378,41 @@ def test_all_lists_every_public_name(name: str) -> None:
         and (callable(value) or isinstance(value, type))
     }
     assert public <= set(module.__all__)
+
+
+def test_a_receipt_settles_the_message_in_doubt_it_names(
+    sent: tuple[Path, dict[str, tuple[str, str, str]]], tmp_path: Path
+) -> None:
+    """A PEC acceptance receipt naming the Message-ID of a message whose send is in doubt is the
+    evidence that it left: the message is settled as sent, never sent again."""
+    from dunning.cli import _queue, _store_url, _sync
+    from dunning.dispatch import approve
+
+    folder, ids = sent
+    pec_id, pec_key, pec_debtor = _one(ids, "pec")
+    _, mail_key, _ = _one(ids, "email")
+    outbox = tmp_path / "outbox"
+    approve(outbox, at=LATER)
+    url = _store_url(folder)
+    assert url is not None
+    with _queue(folder, url) as queue:
+        _sync(queue, folder, outbox)
+        for key in (pec_key, mail_key):  # two dispatchers died mid-send
+            assert queue.claim("dead:1", now=LATER, keys=[key]) is not None
+    folder_of_receipts = tmp_path / "ricevute"
+    folder_of_receipts.mkdir()
+    (folder_of_receipts / "1.eml").write_bytes(pec_receipt("accettazione", pec_id, timestamp=LATER))
+    status, out = run("receipts", str(folder), str(folder_of_receipts))
+    assert status == 0, out
+    assert f"{pec_key}: was in doubt; settled as sent by this evidence: receipt sent sha256:" in out
+    with _queue(folder, url) as queue:
+        assert queue.get(pec_key).state == "sent"  # type: ignore[union-attr]
+        assert queue.get(mail_key).state == "sending"  # type: ignore[union-attr]  # no evidence
+        [settled] = [e for e in queue.log(pec_key) if e.what == "settled"]
+        assert settled.worker == "dunning receipts"
+        assert queue.verify() == []
+    [event] = [e for e in history_of(folder) if isinstance(e, MessageSent)]
+    assert (event.key, event.debtor_id, event.date) == (pec_key, pec_debtor, LATER.date())
+    # the same receipt again settles nothing twice
+    status, again = run("receipts", str(folder), str(folder_of_receipts))
+    assert "settled" not in again

@@ -645,6 +645,7 @@ def _mail_receipts(args: argparse.Namespace, source: str, out: TextIO) -> int:
         counts: dict[str, int] = {}
         found: list[Event] = []
         proven: list[int] = []
+        left: list[tuple[str, str, datetime | None]] = []  # proof that a message left
         failure: IMAPError | None = None
         for item in until_failure(items):
             if isinstance(item, IMAPError):  # what was read before is still recorded
@@ -671,6 +672,9 @@ def _mail_receipts(args: argparse.Namespace, source: str, out: TextIO) -> int:
                     text += f"; kept as {kept}"
                 if proof.evidence and proof.uid is not None:
                     proven.append(proof.uid)
+                if proof.key is not None and _proves_sending(proof):
+                    what = f"{proof.what} {proof.outcome} sha256:{proof.sha256} ({label})"
+                    left.append((proof.key, what, proof.when))
             counts[outcome] = counts.get(outcome, 0) + 1
             print(f"{label}: {text}", file=out)
         total = sum(counts.values())
@@ -683,12 +687,39 @@ def _mail_receipts(args: argparse.Namespace, source: str, out: TextIO) -> int:
         else:
             where = _append_history(args.folder, found)
             print(f"{len(found)} event(s) recorded in {where}.", file=out)
+        if left and not args.dry_run:
+            _settle_by_receipts(args.folder, left, out)
         if failure is not None:
             raise failure
         if imap and args.mark_seen and not args.dry_run and proven:
             marked = box.mark_seen(proven)
             print(f"{marked} message(s) marked as seen.", file=out)
     return 0
+
+
+def _proves_sending(proof: Any) -> bool:
+    """Whether a receipt or bounce shows that its message left: a PEC acceptance, transit or
+    delivery receipt, any bounce (the server took the message to bounce it)."""
+    if proof.what == "receipt":
+        return bool(proof.outcome in ("sent", "in-transit", "delivered", "warning"))
+    return bool(proof.what == "bounce")
+
+
+def _settle_by_receipts(
+    folder: Path, left: Sequence[tuple[str, str, datetime | None]], out: TextIO
+) -> None:
+    """Settle as sent the messages in doubt that a receipt or bounce shows left."""
+    url = _store_url(folder)
+    if url is None:
+        return
+    with _queue(folder, url) as queue:
+        for key, what, when in left:
+            message = queue.get(key)
+            if message is None or message.state not in ("sending", "in_doubt"):
+                continue
+            moment = when or datetime.now(UTC)
+            queue.settle(key, sent=True, evidence=what, now=moment, by="dunning receipts")
+            print(f"{key}: was in doubt; settled as sent by this evidence: {what}", file=out)
 
 
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
