@@ -23,6 +23,7 @@ from dunning.dispatch import (
     JournalEntry,
     approve,
     outcome_events,
+    outgoing,
     send_outbox,
 )
 from dunning.testing import MemoryChannel
@@ -65,7 +66,12 @@ def _crash(folder: Path, out: Path, entries: list[dict[str, Any]], mode: str) ->
     if mode == "journal":
         journal = Journal(folder / JOURNAL)
         for entry in entries:
-            journal.record(JournalEntry(entry["key"], "sending", NOW.isoformat(), entry["channel"]))
+            mid = str(outgoing(out, entry).message_id)
+            journal.record(
+                JournalEntry(
+                    entry["key"], "sending", NOW.isoformat(), entry["channel"], "", "", mid
+                )
+            )
         return
     from dunning.cli import _queue, _store_url, _sync
 
@@ -352,3 +358,43 @@ def test_the_store_lists_the_messages_and_each_ones_log(
     with contextlib.redirect_stderr(err):
         assert main(["messages", str(folder)], io.StringIO()) == 2
     assert "pip install 'dunning[store]'" in err.getvalue()
+
+
+def test_the_mail_servers_log_settles_what_it_names(
+    tmp_path: Path, smtp: tuple[Loopback, Recorder], mode: str
+) -> None:
+    controller, server = smtp
+    folder = _folder(tmp_path, controller.port)
+    out = tmp_path / "out"
+    index = _run(folder, out)
+    approve(out, at=NOW)
+    first, second = index[0], index[1]
+    _crash(folder, out, [first, second], mode)
+    first_id = outgoing(out, first).message_id
+    log = tmp_path / "mail.log"
+    log.write_text(
+        "Jul 15 10:00:01 mx postfix/smtpd[811]: connect from unknown[127.0.0.1]\n"
+        f"Jul 15 10:00:02 mx postfix/cleanup[812]: 4F2A1: message-id={first_id.upper()}\n"
+        "Jul 15 10:00:02 mx postfix/qmgr[77]: 4F2A1: from=<crediti@tipografia.example>\n",
+        encoding="utf-8",
+    )
+    said = io.StringIO()
+    assert main(["settle", str(out), "--server-log", str(log)], said) == 3
+    text = said.getvalue()
+    assert f"{first['key']}: recorded as sent (mail.log line 2: Jul 15" in text
+    assert f"{second['key']}: not in the log: still in doubt" in text
+    assert text.splitlines()[-1] == "1 settled as sent, 1 still in doubt."
+    sent = [e.key for e in _history(folder) if isinstance(e, MessageSent)]
+    assert sent == [first["key"]]
+    # neither is sent by the next send: one is sent, the other still in doubt
+    assert main(["send", str(out), "--now", NOW.isoformat()], io.StringIO()) == 3
+    assert len(server.messages) == 5
+    # settling by the log takes no key, and a key takes its evidence
+    err = io.StringIO()
+    import contextlib
+
+    with contextlib.redirect_stderr(err):
+        assert main(["settle", str(out), first["key"], "--server-log", str(log)], said) == 2
+        assert main(["settle", str(out), second["key"], "--sent"], said) == 2
+    assert "--server-log settles by itself" in err.getvalue()
+    assert "--evidence TEXT" in err.getvalue()

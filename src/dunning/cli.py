@@ -235,11 +235,17 @@ def _parser() -> argparse.ArgumentParser:
 
     stl = sub.add_parser("settle", help="settle a message in doubt, on evidence")
     stl.add_argument("outbox", type=Path)
-    stl.add_argument("key", help="the message's key, as `dunning send` listed it")
-    outcome = stl.add_mutually_exclusive_group(required=True)
+    stl.add_argument("key", nargs="?", help="the message's key, as `dunning send` listed it")
+    outcome = stl.add_mutually_exclusive_group()
     outcome.add_argument("--sent", action="store_true", help="it reached the server: sent")
     outcome.add_argument("--not-sent", action="store_true", help="it did not: send it again")
-    stl.add_argument("--evidence", required=True, help="what shows it (receipt id, log line)")
+    stl.add_argument("--evidence", help="what shows it (receipt id, log line)")
+    stl.add_argument(
+        "--server-log",
+        type=Path,
+        metavar="FILE",
+        help="settle as sent every message in doubt whose Message-ID this mail server log names",
+    )
     stl.add_argument("--folder", type=Path, help="the data folder (default: the outbox's)")
 
     rec = sub.add_parser(
@@ -474,6 +480,15 @@ def _planned_on(args: argparse.Namespace) -> Path | None:
 def _settle(args: argparse.Namespace, out: TextIO) -> int:
     folder = _outbox_folder(args)
     now = datetime.now(UTC)
+    if args.server_log is not None:
+        if args.key or args.sent or args.not_sent or args.evidence:
+            raise DataError("--server-log settles by itself: give no KEY, --sent or --evidence")
+        return _settle_by_log(args, folder, now, out)
+    if not args.key or not (args.sent or args.not_sent) or args.evidence is None:
+        raise DataError(
+            "say which message and what happened: dunning settle OUTBOX KEY (--sent | "
+            "--not-sent) --evidence TEXT, or dunning settle OUTBOX --server-log FILE"
+        )
     url = _store_url(folder)
     if url is not None:
         with _queue(folder, url) as queue:
@@ -488,6 +503,61 @@ def _settle(args: argparse.Namespace, out: TextIO) -> int:
     what = "recorded as sent" if args.sent else "recorded as not sent: the next send sends it"
     print(f"{args.key}: {what} ({args.evidence}).", file=out)
     return 0
+
+
+def _settle_by_log(args: argparse.Namespace, folder: Path, now: datetime, out: TextIO) -> int:
+    """Settle as sent the messages of the outbox in doubt whose Message-ID the mail server's log
+    names (Postfix ``message-id=<...>``, Exim ``id=<...>``, a debugging server's headers: any
+    line holding the id), the line as evidence; the others stay in doubt for a person."""
+    try:
+        lines = args.server_log.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError as error:
+        raise DataError(
+            f"cannot read the server log: {error.strerror}", source=str(args.server_log)
+        ) from None
+    url = _store_url(folder)
+    doubt: list[tuple[str, str]]
+    if url is not None:
+        with _queue(folder, url) as queue:
+            _sync(queue, folder, args.outbox)
+            mine = str(args.outbox.resolve())
+            doubt = [(m.key, m.message_id) for m in queue.in_doubt() if m.outbox == mine]
+    else:
+        doubt = [(e.key, e.message_id) for e in Journal(folder / JOURNAL).in_doubt()]
+    if not doubt:
+        print("No message of this outbox is in doubt.", file=out)
+        return 0
+    found: dict[str, str] = {}
+    wanted = {mid.strip().strip("<>").lower(): key for key, mid in doubt if mid.strip()}
+    for number, line in enumerate(lines, start=1):
+        lowered = line.lower()
+        for mid, key in wanted.items():
+            if key not in found and mid in lowered:
+                found[key] = f"{args.server_log.name} line {number}: {line.strip()[:300]}"
+    if found:
+        if url is not None:
+            with _queue(folder, url) as queue:
+                for key, evidence in found.items():
+                    queue.settle(key, sent=True, evidence=evidence, now=now, by="server log")
+        else:
+            journal = Journal(folder / JOURNAL)
+            outcomes = [
+                settle(args.outbox, journal, key, sent=True, evidence=evidence, now=now)
+                for key, evidence in found.items()
+            ]
+            _append_history(folder, outcome_events(outcomes, now))
+    for key, _ in doubt:
+        if key in found:
+            print(f"{key}: recorded as sent ({found[key]}).", file=out)
+        else:
+            print(
+                f"{key}: not in the log: still in doubt. If the log covers the time of the "
+                "send, `dunning settle OUTBOX KEY --not-sent --evidence ...` sends it again",
+                file=out,
+            )
+    left = len(doubt) - len(found)
+    print(f"{len(found)} settled as sent, {left} still in doubt.", file=out)
+    return 3 if left else 0
 
 
 def _send(args: argparse.Namespace, out: TextIO) -> int:
