@@ -398,3 +398,38 @@ def test_the_mail_servers_log_settles_what_it_names(
         assert main(["settle", str(out), second["key"], "--sent"], said) == 2
     assert "--server-log settles by itself" in err.getvalue()
     assert "--evidence TEXT" in err.getvalue()
+
+
+def test_verify_checks_the_store_and_finds_rows_changed_behind_its_back(
+    tmp_path: Path, smtp: tuple[Loopback, Recorder]
+) -> None:
+    import sqlalchemy as sa
+
+    from dunning.cli import _store_url
+
+    controller, _server = smtp
+    folder = _folder(tmp_path, controller.port)
+    out = tmp_path / "out"
+    _run(folder, out)
+    assert main(["approve", str(out)], io.StringIO()) == 0
+    assert main(["send", str(out), "--now", NOW.isoformat()], io.StringIO()) == 0
+    said = io.StringIO()
+    assert main(["verify", str(folder)], said) == 0
+    assert said.getvalue().endswith("14 event(s) and 7 message(s) checked: consistent.\n")
+    url = _store_url(folder)
+    assert url is not None
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "UPDATE events SET data = replace(data, '2026-07-15', '2026-07-16') "
+                    "WHERE type = 'MessageSent'"
+                )
+            )
+    finally:
+        engine.dispose()
+    said = io.StringIO()
+    assert main(["verify", str(folder)], said) == 1
+    assert "its JSON does not match its hash" in said.getvalue()
+    assert said.getvalue().splitlines()[-1].endswith("rows changed outside dunning.")

@@ -296,6 +296,11 @@ def _parser() -> argparse.ArgumentParser:
         "--in-doubt", action="store_true", help="only the messages a person must settle"
     )
 
+    ver = sub.add_parser(
+        "verify", help="check the event store: histories, hashes, the outbox against the history"
+    )
+    ver.add_argument("folder", type=Path)
+
     sim = sub.add_parser("simulate", help="replay the policy day by day and print the timeline")
     sim.add_argument("folder", type=Path)
     sim.add_argument("--from", dest="start", type=_date, required=True)
@@ -609,6 +614,26 @@ def _send(args: argparse.Namespace, out: TextIO) -> int:
             file=sys.stderr,
         )
         return 3
+    return 0
+
+
+def _verify(args: argparse.Namespace, out: TextIO) -> int:
+    url = _store_url(args.folder)
+    if url is None or not _reads_store(args.folder, url):
+        raise DataError(
+            f"no event store for {args.folder} (nothing recorded yet, or no store extra): "
+            "nothing to verify"
+        )
+    with _queue(args.folder, url) as queue:
+        events, messages = queue.store.count(), sum(queue.counts().values())
+        problems = [*queue.store.verify(), *queue.verify()]
+        where = queue.store.url
+    for problem in problems:
+        print(problem, file=out)
+    if problems:
+        print(f"{len(problems)} problem(s) in {where}: rows changed outside dunning.", file=out)
+        return 1
+    print(f"{where}: {events} event(s) and {messages} message(s) checked: consistent.", file=out)
     return 0
 
 
@@ -1162,6 +1187,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         "settle": _settle,
         "erase": _erase,
         "messages": _messages,
+        "verify": _verify,
     }
     try:
         args = _parser().parse_args(argv)
