@@ -650,9 +650,9 @@ def _messages(args: argparse.Namespace, out: TextIO) -> int:
             if not entries:
                 raise DataError(f"{args.key}: not a message of the store's outbox")
             for e in entries:
-                who = f" by {e.worker}" if e.worker else ""
+                who = f"by {e.worker}  " if e.worker else ""
                 at = e.at.isoformat(timespec="seconds")
-                print(f"{at}  {e.what:<9}{who}  {e.detail}".rstrip(), file=out)
+                print(f"{at}  {e.what:<9}  {who}{e.detail}".rstrip(), file=out)
             return 0
         states = set(args.state or ())
         if args.in_doubt:

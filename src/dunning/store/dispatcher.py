@@ -268,7 +268,7 @@ class MessageQueue:
                     conn.execute(
                         sa.update(t).where(t.c.key == key).values(approved_at=at, updated_at=when)
                     )
-                    logs.append(_log(key, "approved", when, by or None, f"approved at {at}"))
+                    logs.append(_log(key, "approved", when, by or None, f"approved at {_when(at)}"))
                     new.append(key)
             if logs:
                 conn.execute(sa.insert(schema.message_log), logs)
