@@ -34,6 +34,7 @@ from typing import Literal, TypeAlias
 
 import attrs
 from stdnum import iban as stdnum_iban
+from stdnum import iso11649
 
 from .calendars import Calendar
 from .case import Case, ItemState
@@ -170,7 +171,7 @@ class Reconciliation:
 # "1.234,56", "2026-07-15"; never part of a longer run.
 _GROUP = re.compile(r"(?<![0-9])[0-9]+(?:[/\-.,][0-9]+)*(?![0-9])")
 _WORD = re.compile(r"[0-9A-Za-z]+")
-_IBAN_LIKE = re.compile(r"(?<![0-9A-Za-z])[A-Za-z]{2}[0-9]{2}(?: ?[0-9A-Za-z]){11,30}")
+_CODE_LIKE = re.compile(r"(?<![0-9A-Za-z])[A-Za-z]{2}[0-9]{2}(?: ?[0-9A-Za-z]){1,30}")
 _Key: TypeAlias = tuple[object, ...]
 
 
@@ -191,25 +192,29 @@ def _key(group: str) -> _Key:
     return ("N", *(int(p) for p in parts))
 
 
-def _strip_ibans(text: str) -> str:
-    """``text`` with the IBANs in it blanked out (their digits are not invoice numbers)."""
-
-    def blank(found: re.Match[str]) -> str:
-        run = found.group()
-        # the longest prefix of the run that is a valid IBAN
-        for end in range(len(run), 14, -1):
-            if stdnum_iban.is_valid(run[:end].replace(" ", "")):
-                return " " * end + run[end:]
-        return run
-
-    return _IBAN_LIKE.sub(blank, text)
+def _blank_codes(text: str) -> str:
+    """``text`` with the IBANs and ISO 11649 creditor references in it blanked out: their
+    digits are not invoice numbers."""
+    out = list(text)
+    pos = 0
+    while (found := _CODE_LIKE.search(text, pos)) is not None:
+        run, start = found.group(), found.start()
+        valid = iso11649.is_valid if run[:2].upper() == "RF" else stdnum_iban.is_valid
+        pos = start + 1
+        for end in range(len(run), 4, -1):  # the longest valid prefix
+            if valid(run[:end].replace(" ", "")):
+                out[start : start + end] = " " * end
+                pos = start + end
+                break
+    return "".join(out)
 
 
 def invoice_numbers(text: str) -> frozenset[_Key]:
     """The invoice numbers ``text`` may name, in canonical form (see `reconcile`, rule 2).
 
     A group of digits counts only when the word around it has no other digits ("FT2026/0145"
-    counts, the pieces of "IT60X054..." do not) and it is not part of a longer number.
+    counts) and it is not part of a longer number; IBANs and creditor references ("RF18 5390
+    0754 7034"), compact or in groups, are left out.
 
     >>> text = "Saldo FT 2026/0145 e fatt. 146/2026, IBAN IT60X0542811101000000123456"
     >>> sorted(invoice_numbers(text))
@@ -217,7 +222,7 @@ def invoice_numbers(text: str) -> frozenset[_Key]:
     >>> invoice_numbers("ft 2026/01450") == {("Y", 2026, 1450)}
     True
     """
-    text = _strip_ibans(text)
+    text = _blank_codes(text)
     found: set[_Key] = set()
     for group in _GROUP.finditer(text):
         start, end = group.span()
@@ -402,10 +407,13 @@ def _by_amount_and_iban(
         return None
     if owners:
         balances = ", ".join(f"{d} {books.balance(d, currency)}" for d in owners)
-        notes.append(
-            f"the payer's IBAN is {'/'.join(owners)}'s, but amount {amount} is not what one of "
-            f"its items or all of them have open ({balances})"
-        )
+        if not any(books.balance(d, currency).is_positive for d in owners):
+            notes.append(f"the payer's IBAN is {'/'.join(owners)}'s, who has nothing open")
+        else:
+            notes.append(
+                f"the payer's IBAN is {'/'.join(owners)}'s, but amount {amount} is not what "
+                f"one of its items or all of them have open ({balances})"
+            )
         return None
     if not fits:
         notes.append(f"amount {amount} matches no open item")
