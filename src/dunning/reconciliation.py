@@ -263,6 +263,10 @@ class _Books:
         self.items: dict[tuple[str, str], list[ItemState]] = {
             k: sorted(c.items, key=lambda i: (i.due_date, i.key)) for k, c in self.cases.items()
         }
+        self.numbered: dict[_Key, list[Invoice]] = {}
+        for inv in portfolio.invoices:
+            for key in _invoice_keys(inv):
+                self.numbered.setdefault(key, []).append(inv)
         self.open: dict[tuple[str, str, str], Money] = {
             (k[0], k[1], i.key): (i.open if i.is_open else Money.zero(k[1]))
             for k, items in self.items.items()
@@ -356,13 +360,15 @@ def _by_invoice_number(
         return None
     currency = payment.amount.currency
     allowed = set(debtors)
+    found = {
+        inv.id: inv for key in sorted(numbers, key=repr) for inv in books.numbered.get(key, [])
+    }
     named = [
         inv
-        for inv in books.portfolio.invoices
+        for inv in found.values()
         if inv.debtor_id in allowed
         and inv.currency == currency
         and (inv.debtor_id, currency) in books.cases
-        and _invoice_keys(inv) & numbers
     ]
     owners = {inv.debtor_id for inv in named}
     if not owners:

@@ -1,6 +1,8 @@
 """Importers: turn a creditor's files into a `dunning.portfolio.Portfolio`.
 
-`read_folder` reads the folder layout of ``dunning run`` (``dunning.toml`` and CSV files).
+`read_folder` reads the folder layout of ``dunning run`` (``dunning.toml`` and CSV files);
+`dunning.importers.camt` reads the payments of bank statements (camt.053, camt.054), which
+`dunning.reconcile` matches to the debtors.
 """
 
 from __future__ import annotations
