@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -89,3 +90,24 @@ def _store_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
         return
     server = request.getfixturevalue("pg_server")
     monkeypatch.setenv("DUNNING_STORE", str(server.new_database()))
+
+
+# -- fault injection: tests/test_faults.py records its figures, printed at the end of the run ----
+
+FAULT_FIGURES = pytest.StashKey[dict[str, Any]]()
+
+
+@pytest.fixture(scope="session")
+def fault_figures(pytestconfig: pytest.Config) -> dict[str, Any]:
+    """Where tests/test_faults.py puts its figures (kills by point, messages, duplicates...)."""
+    return pytestconfig.stash.setdefault(FAULT_FIGURES, {})
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    figures = config.stash.get(FAULT_FIGURES, None)
+    if figures:
+        from faults_report import report
+
+        terminalreporter.write_sep("=", "fault injection (tests/test_faults.py)")
+        for line in report(figures):
+            terminalreporter.write_line(line)
