@@ -35,6 +35,7 @@ def report(figures: dict[str, Any]) -> list[str]:
             "  ms per dispatcher run",
             [f"{1000 * kill[b]['child'] / max(kill[b]['runs'], 1):.0f}" for b in backends],
         )
+        row("  fork server start (s)", [f"{kill[b]['startup']:.2f}" for b in backends])
         row("seed (FAULT_SEED)", [kill[b]["seed"] for b in backends])
     other: list[dict[str, Any]] = figures.get("other", [])
     if other:

@@ -22,6 +22,7 @@ import random
 import re
 import select
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
 from dunning.store import EventStore, MessageQueue, QueuedMessage
@@ -320,13 +322,16 @@ def settle_from_server_log(
     return sent, not_sent
 
 
-def final_check(queue: MessageQueue, mailbox: Mailbox, mids: dict[str, str]) -> tuple[int, int]:
-    """Every message sent and received exactly once: returns (duplicates, losses)."""
+def final_check(
+    queue: MessageQueue, mailbox: Mailbox, mids: dict[str, str]
+) -> tuple[list[str], list[str]]:
+    """Every message sent and received exactly once: returns the keys received more than once
+    (duplicates) and those not received or not recorded as sent (losses)."""
     states = {m.key: m.state for m in queue.messages(list(mids.values()))}
-    duplicates = sum(1 for mid in mids if mailbox.received[mid] > 1)
-    losses = sum(
-        1 for mid, key in mids.items() if mailbox.received[mid] == 0 or states[key] != "sent"
-    )
+    duplicates = [key for mid, key in mids.items() if mailbox.received[mid] > 1]
+    losses = [
+        key for mid, key in mids.items() if mailbox.received[mid] == 0 or states[key] != "sent"
+    ]
     return duplicates, losses
 
 
@@ -370,6 +375,7 @@ def test_kill_at_every_step(
     kills: Counter[str] = figures["kills"]
     started = time.perf_counter()
     clean: list[float] = []
+    lost: set[str] = set()
     where = f"(FAULT_SEED={seed})"
     store = EventStore.open(url)
     queue = MessageQueue(store)
@@ -405,7 +411,10 @@ def test_kill_at_every_step(
                 else:
                     assert run.rc == 0, f"{point}: the dispatcher failed {where}:\n{run.log}"
                     clean.append(run.seconds)
-                doubled = [mid for mid, n in server.received.items() if n > 1]
+                    # a dispatcher that finished knows the outcome of each message it claimed
+                    left = queue.messages(outbox=outbox, states=["sending"])
+                    assert [m.key for m in left if m.worker == f"child-{run.pid}"] == []
+                doubled = {mid for mid, n in server.received.items() if n > 1}
                 figures["duplicates"] = len(doubled)
                 assert not doubled, f"sent twice after a kill at {point} {where}: {doubled}"
                 if run.killed:
@@ -418,15 +427,17 @@ def test_kill_at_every_step(
                 seen = server.received[message.message_id]
                 if message.state == "sent":
                     figures["sent"] += 1
-                    if seen != 1:
-                        figures["losses" if seen == 0 else "duplicates"] += 1
+                    if seen == 0:
+                        lost.add(message.key)
+                        figures["losses"] = len(lost)
                     assert seen == 1, f"{message.key}: sent, received {seen} times {where}"
                 elif message.state in IN_DOUBT:
                     figures["in_doubt"] += 1
                     assert message.key in reported
                     assert seen <= 1, f"{message.key}: in doubt, received {seen} times {where}"
                 else:
-                    figures["losses"] += 1
+                    lost.add(message.key)
+                    figures["losses"] = len(lost)
                     raise AssertionError(f"{message.key}: {message.state} {where}")
             check_store(store, queue)
             settled = settle_from_server_log(queue, server, outbox)
@@ -436,9 +447,10 @@ def test_kill_at_every_step(
             run = children.run({"url": url, "smtp": smtp, "outbox": outbox})
             assert run.rc == 0, run.log
             duplicates, losses = final_check(queue, server, mids)
-            figures["duplicates"] += duplicates
-            figures["losses"] += losses
-            assert (duplicates, losses) == (0, 0), f"{outbox} {where}"
+            figures["duplicates"] = sum(1 for n in server.received.values() if n > 1)
+            lost.update(losses)
+            figures["losses"] = len(lost)
+            assert (duplicates, losses) == ([], []), f"{outbox} {where}"
             check_store(store, queue)
         total = sum(kills.values())
         assert total >= target, f"only {total} kills"
@@ -446,3 +458,273 @@ def test_kill_at_every_step(
     finally:
         store.close()
         figures["seconds"] = time.perf_counter() - started
+
+
+# -- the disk full, the store read-only ----------------------------------------------------------
+
+
+def _page_count(store: EventStore) -> int:
+    with store._engine.connect() as conn:
+        return int(conn.exec_driver_sql("PRAGMA page_count").scalar_one())
+
+
+def _other(fault_figures: dict[str, Any], fault: str, backend: str, result: str, **kw: int) -> None:
+    fault_figures.setdefault("other", []).append(
+        {"fault": fault, "backend": backend, "result": result, "duplicates": 0, "losses": 0, **kw}
+    )
+
+
+def test_disk_full(
+    tmp_path: Path,
+    mailbox: tuple[Mailbox, str],
+    children: Children,
+    fault_figures: dict[str, Any],
+) -> None:
+    """The store fills up mid-run (SQLite's ``max_page_count``): the dispatcher stops with a
+    clear error; the message whose outcome could not be written stays in doubt; nothing is sent
+    twice, by that run or by the next ones (still full, then with room again)."""
+    server, smtp = mailbox
+    server.reply_pad = " " + "x" * 300  # long replies: the outcomes fill the pages first
+    url = f"sqlite:///{tmp_path / 'store' / 'dunning.sqlite'}"
+    store = EventStore.open(url)
+    queue = MessageQueue(store)
+    mids = enqueue(queue, "full", 40)
+    full = [f"PRAGMA max_page_count = {_page_count(store) + 1}"]
+    try:
+        run = children.run({"url": url, "smtp": smtp, "outbox": "full", "pragmas": full})
+        assert run.rc == 3, run.log
+        assert run.error == f"StoreError: {url}: database or disk is full"
+        doubt = queue.in_doubt()
+        assert len(doubt) == 1, queue.counts()  # the one whose outcome could not be written
+        assert server.received[doubt[0].message_id] == 1
+        sent = queue.counts().get("sent", 0)
+        assert sum(server.received.values()) == sent + 1
+        check_store(store, queue)
+        # still full: it stops again, nothing is sent twice
+        again = children.run({"url": url, "smtp": smtp, "outbox": "full", "pragmas": full})
+        assert again.rc == 3, again.log
+        assert "database or disk is full" in again.error
+        assert max(server.received.values()) == 1
+        first_doubt = len(doubt)
+        check_store(store, queue)
+        # room again: the rest goes, the messages in doubt stay in doubt until settled
+        in_doubt = len(queue.in_doubt())
+        assert children.run({"url": url, "smtp": smtp, "outbox": "full"}).rc == 0
+        assert len(queue.in_doubt()) == in_doubt
+        settled = settle_from_server_log(queue, server)
+        assert children.run({"url": url, "smtp": smtp, "outbox": "full"}).rc == 0
+        assert final_check(queue, server, mids) == ([], [])
+        check_store(store, queue)
+    finally:
+        store.close()
+    _other(
+        fault_figures,
+        "disk full",
+        "sqlite",
+        f"stopped with '{run.error.split(': ', 2)[-1]}' after {sent} sent, {first_doubt} in "
+        f"doubt; still full, the next run stopped too, {in_doubt} in doubt in all; settled "
+        f"{settled[0]} sent, {settled[1]} not sent; then all {len(mids)} received once",
+    )
+
+
+def _admin(url: str) -> Any:
+    """A psycopg connection (autocommit) to the server of ``url``, on its ``postgres``
+    database, and the name of the database of ``url``."""
+    import psycopg
+
+    parsed = sa.engine.make_url(url)
+    dsn = f"host={parsed.host} port={parsed.port} user={parsed.username} dbname=postgres"
+    return psycopg.connect(dsn, autocommit=True), parsed.database
+
+
+def test_read_only_store(
+    url: str,
+    mailbox: tuple[Mailbox, str],
+    children: Children,
+    fault_figures: dict[str, Any],
+) -> None:
+    """A store that cannot be written (SQLite opened ``mode=ro``; PostgreSQL with
+    ``default_transaction_read_only``): the dispatcher stops at its first claim with a clear
+    error and sends nothing; with the store writable again, everything is sent once."""
+    server, smtp = mailbox
+    backend = _backend(url)
+    store = EventStore.open(url)
+    queue = MessageQueue(store)
+    mids = enqueue(queue, "ro", 5)
+    admin = None
+    try:
+        if backend == "sqlite":
+            path = url.removeprefix("sqlite:///")
+            child_url = f"sqlite:///file:{path}?mode=ro&uri=true"
+            expected = "attempt to write a readonly database"
+        else:
+            admin, name = _admin(url)
+            admin.execute(f"ALTER DATABASE {name} SET default_transaction_read_only = on")
+            child_url = url
+            expected = "read-only transaction"
+        run = children.run({"url": child_url, "smtp": smtp, "outbox": "ro"})
+        assert run.rc == 3, run.log
+        assert run.error.startswith("StoreError: ")
+        assert expected in run.error
+        assert sum(server.received.values()) == 0
+        assert queue.counts() == {"queued": 5}
+        check_store(store, queue)
+        if admin is not None:
+            admin.execute(f"ALTER DATABASE {name} RESET default_transaction_read_only")
+        assert children.run({"url": url, "smtp": smtp, "outbox": "ro"}).rc == 0
+        assert final_check(queue, server, mids) == ([], [])
+        check_store(store, queue)
+    finally:
+        store.close()
+        if admin is not None:
+            admin.close()
+    _other(
+        fault_figures,
+        "store read-only",
+        backend,
+        f"stopped at the first claim with '{run.error.split(': ', 2)[-1][:60]}', nothing sent; "
+        f"writable again: all {len(mids)} received once",
+    )
+
+
+# -- the database going away mid-run -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["gone", "blip"])
+def test_database_goes_away(
+    how: str,
+    pg_server: Any,
+    mailbox: tuple[Mailbox, str],
+    children: Children,
+    fault_figures: dict[str, Any],
+) -> None:
+    """PostgreSQL: while the server receives the 3rd message, the dispatcher's connections are
+    terminated (``pg_terminate_backend``). ``gone``: the database also refuses new connections,
+    so the outcome cannot be written: a clear error, that message in doubt, nothing twice.
+    ``blip``: it comes back at once: the dispatcher reconnects and records the outcome.
+
+    (On SQLite the store is a file inside the dispatcher's own process: it cannot go away
+    while the process lives, short of deleting the file, which SQLite does not notice.)"""
+    server, smtp = mailbox
+    url = str(pg_server.new_database())
+    store = EventStore.open(url)
+    queue = MessageQueue(store)
+    mids = enqueue(queue, "gone", 6)
+    admin, name = _admin(url)
+
+    def cut(n: int) -> None:
+        if n != 3:
+            return
+        if how == "gone":
+            admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
+
+    server.on_data = cut
+    try:
+        run = children.run({"url": url, "smtp": smtp, "outbox": "gone"})
+        server.on_data = None
+        if how == "gone":
+            assert run.rc == 3, run.log
+            assert run.error.startswith(f"StoreError: {store.url}: ")
+            assert "not currently accepting connections" in run.error
+            admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
+        else:
+            assert run.rc == 0, run.log
+        assert max(server.received.values()) == 1
+        doubt = queue.in_doubt()
+        if how == "gone":
+            assert [m.message_id for m in doubt] == ["<gone.2@tipografia.example>"]
+            assert server.received[doubt[0].message_id] == 1
+        else:
+            assert doubt == []
+        check_store(store, queue)
+        assert children.run({"url": url, "smtp": smtp, "outbox": "gone"}).rc == 0
+        settled = settle_from_server_log(queue, server)
+        assert children.run({"url": url, "smtp": smtp, "outbox": "gone"}).rc == 0
+        assert final_check(queue, server, mids) == ([], [])
+        check_store(store, queue)
+    finally:
+        store.close()
+        admin.close()
+    result = (
+        f"stopped with '...{run.error.split('FATAL:')[-1].strip()}'; 1 in doubt, settled sent"
+        if how == "gone"
+        else "reconnected and recorded the outcome; nothing in doubt"
+    )
+    _other(fault_figures, f"database goes away ({how})", "postgresql", result)
+    assert settled == ((1, 0) if how == "gone" else (0, 0))
+
+
+# -- the SMTP server hanging ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["greeting", "rcpt", "data"])
+def test_smtp_server_hangs(
+    where: str,
+    tmp_path: Path,
+    mailbox: tuple[Mailbox, str],
+    children: Children,
+    fault_figures: dict[str, Any],
+) -> None:
+    """An SMTP server that accepts the connection and never answers (``greeting``), or stops
+    answering at RCPT or after the message's data: the channel times out (``timeout=0.5``):
+    a temporary failure before the message was handed over (sent by the next run), in doubt
+    after it (never resent); never a duplicate."""
+    server, smtp = mailbox
+    url = f"sqlite:///{tmp_path / 'store' / 'dunning.sqlite'}"
+    store = EventStore.open(url)
+    queue = MessageQueue(store)
+    mids = enqueue(queue, "hang", 3)
+    silent = socket.socket()
+    try:
+        if where == "greeting":
+            silent.bind((HOST, 0))
+            silent.listen(8)  # connections complete in the backlog; nobody ever answers
+            target = f"smtp://{HOST}:{silent.getsockname()[1]}?timeout=0.5&retries=0"
+        else:
+            server.hang = where
+            target = smtp.replace("timeout=5", "timeout=0.5")
+        first = "<hang.0@tipografia.example>"
+        started = time.perf_counter()
+        run = children.run({"url": url, "smtp": target, "outbox": "hang"}, timeout=30)
+        seconds = time.perf_counter() - started
+        assert run.rc == 0, run.log
+        states = {m.message_id: m.state for m in queue.messages()}
+        if where == "greeting":
+            assert set(states.values()) == {"temporary"}
+            assert sum(server.received.values()) == 0
+            assert "timed out" in queue.get(mids[first]).detail  # type: ignore[union-attr]
+        elif where == "rcpt":
+            assert states[first] == "temporary"
+            assert server.received[first] == 0
+        else:
+            assert states[first] == "in_doubt"
+            assert server.received[first] == 1
+            detail = queue.get(mids[first]).detail  # type: ignore[union-attr]
+            assert "timed out after the message was sent" in detail
+            assert first in detail  # names the Message-ID to look for in the server's log
+        check_store(store, queue)
+        assert children.run({"url": url, "smtp": smtp, "outbox": "hang"}).rc == 0
+        settled = settle_from_server_log(queue, server)
+        assert children.run({"url": url, "smtp": smtp, "outbox": "hang"}).rc == 0
+        assert final_check(queue, server, mids) == ([], [])
+        check_store(store, queue)
+    finally:
+        silent.close()
+        store.close()
+    result = {
+        "greeting": "every message temporary (timed out), sent by the next run",
+        "rcpt": "that message temporary (timed out before the data), sent by the next run",
+        "data": "that message in doubt (timed out after the data), settled sent, not resent",
+    }[where]
+    _other(
+        fault_figures,
+        f"SMTP server hangs at {where}",
+        "sqlite",
+        f"{result}; run took {seconds:.1f} s",
+    )
+    assert settled == ((1, 0) if where == "data" else (0, 0))
