@@ -46,6 +46,21 @@ CHILD_POINTS = ("claim-commit", "claimed", "before-send", "after-send", "record-
 SERVER_POINTS = ("mail", "rcpt", "data", "data-replied")
 POINTS = (*CHILD_POINTS, *SERVER_POINTS, "random")
 IN_DOUBT = ("sending", "in_doubt")
+#: What a kill at each point leaves: no message in ``sending`` ("none"), one that the server
+#: did not receive (0) or did (1), or at most one, received or not ("any").
+LEFT_BY_KILL: dict[str, str | int] = {
+    "claim-commit": "none",
+    "claimed": 0,
+    "before-send": 0,
+    "after-send": 1,
+    "record-commit": 1,
+    "recorded": "none",
+    "mail": 0,
+    "rcpt": 0,
+    "data": 1,
+    "data-replied": "any",
+    "random": "any",
+}
 MESSAGE_ID = re.compile(rb"^Message-ID:\s*(<[^>\r\n]+>)", re.IGNORECASE | re.MULTILINE)
 
 
@@ -404,6 +419,7 @@ def test_kill_at_every_step(
                     server.start_run(None)
                     delay = rng.uniform(0.0, (sum(clean) / len(clean)) if clean else 0.05)
                 run = children.run(job, kill_after=delay)
+                me = f"child-{run.pid}"
                 figures["runs"] += 1
                 figures["child"] += run.seconds
                 if run.killed:
@@ -413,12 +429,22 @@ def test_kill_at_every_step(
                     clean.append(run.seconds)
                     # a dispatcher that finished knows the outcome of each message it claimed
                     left = queue.messages(outbox=outbox, states=["sending"])
-                    assert [m.key for m in left if m.worker == f"child-{run.pid}"] == []
+                    assert [m.key for m in left if m.worker == me] == []
                 doubled = {mid for mid, n in server.received.items() if n > 1}
                 figures["duplicates"] = len(doubled)
                 assert not doubled, f"sent twice after a kill at {point} {where}: {doubled}"
                 if run.killed:
                     check_store(store, queue)  # the store is consistent after every kill
+                    # and the message it was sending, if any, is in doubt, received or not
+                    hanging = queue.messages(outbox=outbox, states=["sending"])
+                    mine = [server.received[m.message_id] for m in hanging if m.worker == me]
+                    expect = LEFT_BY_KILL[point]
+                    if expect == "none":
+                        assert mine == [], f"{point}: {mine} {where}"
+                    elif expect == "any":
+                        assert mine in ([], [0], [1]), f"{point}: {mine} {where}"
+                    else:
+                        assert mine == [expect], f"{point}: {mine} {where}"
             else:
                 raise AssertionError(f"{outbox}: still claimable after {20 * per_round} runs")
             # nothing claimable: each message is sent (received once) or in doubt (at most once)
