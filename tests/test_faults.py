@@ -518,9 +518,12 @@ def test_disk_full(
     try:
         run = children.run({"url": url, "smtp": smtp, "outbox": "full", "pragmas": full})
         assert run.rc == 3, run.log
-        assert run.error == f"StoreError: {url}: database or disk is full"
         doubt = queue.in_doubt()
         assert len(doubt) == 1, queue.counts()  # the one whose outcome could not be written
+        # the error says why, and which message it leaves in doubt
+        assert run.error.startswith(f"StoreError: {doubt[0].key}: sent (250 ")
+        assert f"could not be recorded: {url}: database or disk is full." in run.error
+        assert "stays in doubt" in run.error
         assert server.received[doubt[0].message_id] == 1
         sent = queue.counts().get("sent", 0)
         assert sum(server.received.values()) == sent + 1
@@ -546,7 +549,8 @@ def test_disk_full(
         fault_figures,
         "disk full",
         "sqlite",
-        f"stopped with '{run.error.split(': ', 2)[-1]}' after {sent} sent, {first_doubt} in "
+        f"stopped with 'database or disk is full' naming the message left in doubt after "
+        f"{sent} sent, {first_doubt} in "
         f"doubt; still full, the next run stopped too, {in_doubt} in doubt in all; settled "
         f"{settled[0]} sent, {settled[1]} not sent; then all {len(mids)} received once",
     )
@@ -654,7 +658,8 @@ def test_database_goes_away(
         server.on_data = None
         if how == "gone":
             assert run.rc == 3, run.log
-            assert run.error.startswith(f"StoreError: {store.url}: ")
+            assert run.error.startswith(f"StoreError: {mids['<gone.2@tipografia.example>']}: ")
+            assert f"could not be recorded: {store.url}: " in run.error
             assert "not currently accepting connections" in run.error
             admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
         else:
@@ -676,7 +681,8 @@ def test_database_goes_away(
         store.close()
         admin.close()
     result = (
-        f"stopped with '...{run.error.split('FATAL:')[-1].strip()}'; 1 in doubt, settled sent"
+        f"stopped with '...{run.error.split('FATAL:')[-1].split('. The')[0].strip()}' naming "
+        "the message left in doubt; settled sent"
         if how == "gone"
         else "reconnected and recorded the outcome; nothing in doubt"
     )
