@@ -72,7 +72,10 @@ TEST_STORE = os.environ.get("DUNNING_TEST_STORE", "sqlite")
 
 
 def _uses_the_store(module: object) -> bool:
-    """Whether a test module goes through the command line or the store."""
+    """Whether a test module goes through the command line or the store (and does not already
+    run each test on both backends: ``BOTH_BACKENDS = True``)."""
+    if getattr(module, "BOTH_BACKENDS", False):
+        return False
     names = {getattr(value, "__module__", "") or "" for value in vars(module).values()}
     return any(n == "dunning.cli" or n.startswith("dunning.store") for n in names)
 

@@ -40,6 +40,10 @@ from aiosmtpd.controller import Controller
 from dunning.store import EventStore, MessageQueue, QueuedMessage
 from dunning.store.dispatcher import CLAIMABLE
 
+#: Each test runs on SQLite and PostgreSQL already (the `url` fixture): CI's second pass skips it.
+BOTH_BACKENDS = True
+
+
 HOST = "127.0.0.1"
 CHILD = Path(__file__).with_name("fault_child.py")
 CHILD_POINTS = ("claim-commit", "claimed", "before-send", "after-send", "record-commit", "recorded")
