@@ -498,6 +498,12 @@ class _TableRow(_Row):
             return None
         return _text(raw)
 
+    def need(self, column: str) -> str | None:
+        value = self.get(column)
+        if value is None and column not in self.failed:
+            self.fail(column, "must not be empty")
+        return value
+
     def _refuse_cell(self, field: str, raw: _Formula | _CellError) -> None:
         if field in self.failed:
             return
@@ -592,8 +598,11 @@ def _decimal_amount(value: Decimal, places: int) -> tuple[str | None, str | None
     past the currency's decimals (a scale of 4: ``10.5000``) are dropped, nothing else."""
     if not value.is_finite():
         return None, f"{value} is not an amount"
-    exact = value.quantize(Decimal(1).scaleb(-places)) if value % 1 else value
-    return format(exact if exact == value else value, "f"), None
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -places:
+        exact = value.quantize(Decimal(1).scaleb(-places))
+        value = exact if exact == value else value
+    return format(value, "f"), None
 
 
 def _float_amount(cell: _Float, currency: str) -> tuple[str | None, str | None]:
@@ -644,6 +653,7 @@ class _Plan:
                 loose.setdefault(_normal(n), []).append(n)
         counts = {n: names.count(n) for n in exact}
         given = dict(columns.constants)
+        missing: set[str] = set()
 
         def fail(column: str | None, message: str) -> None:
             self.errors.append(
@@ -667,6 +677,7 @@ class _Plan:
             elif found is not None:
                 self.fields[field] = found
             elif columns.explicit(attribute):
+                missing.add(field)
                 close = difflib.get_close_matches(wanted, [n for n in names if n], n=1)
                 hint = f"did you mean {close[0]!r}? " if close else ""
                 fail(
@@ -680,7 +691,7 @@ class _Plan:
         if kind == "invoices" and fallback and "number" in self.fields:
             self.fields["invoice_id"] = self.fields["number"]
         for field in _REQUIRED[kind]:
-            if field not in self.fields and field not in self.constants:
+            if field not in self.fields | self.constants | dict.fromkeys(missing):
                 attribute = next(a for a, k in _FIELDS.items() if k.get(kind) == field)
                 fail(
                     columns.source(attribute, kind),
