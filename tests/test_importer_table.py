@@ -415,3 +415,52 @@ def test_any_amount_reads_back_equal_in_every_format_and_dialect(amount: Decimal
     assert read(exact) == amount
     double = parquet({**common, "amount": pa.array([float(amount)], pa.float64())})
     assert read(double) == amount
+
+
+def test_utf16_with_bom_and_a_tab_delimiter() -> None:
+    data = "invoice_id\tdebtor_id\tissue_date\tdue_date\tamount\nF1\tD1\t2026-01-01\t2026-02-01\t5.00\n"
+    (invoice,) = read_table(data.encode("utf-16"), format="csv").invoices
+    assert invoice.total == Money("5.00", "EUR")
+
+
+def test_one_columns_value_serves_debtor_invoice_and_payment_tables() -> None:
+    columns = Columns(
+        debtor_id="Cliente", debtor_name="Nome", amount="Importo", payment_id="Bonifico",
+        payment_date="Data valuta", issue_date="Data", due_date="Scadenza", number="Fattura",
+    )  # fmt: skip
+    debtors = read_table(b"Cliente;Nome\nC1;Bar Roma\n", columns, kind="debtors", dialect="it",
+                         format="csv").debtors  # fmt: skip
+    invoices = read_table(
+        b"Fattura;Cliente;Data;Scadenza;Importo\n7;C1;10/01/2026;09/02/2026;100,00\n",
+        columns, dialect="it", format="csv",
+    )  # fmt: skip
+    assert invoices.debtors == ()  # the invoice table carries no debtor names
+    payments = read_table(
+        b"Bonifico;Cliente;Data valuta;Importo\nB1;C1;12/02/2026;40,00\n",
+        columns, kind="payments", dialect="it", format="csv",
+    )  # fmt: skip
+    creditor = Creditor("Tipografia Emiliana S.r.l.")
+    portfolio = invoices.portfolio(creditor, debtors=debtors, payments=payments.payments)
+    assert [d.name for d in portfolio.debtors] == ["Bar Roma"]
+    assert portfolio.payments[0].amount == Money("40.00", "EUR")
+    assert portfolio.invoices[0].label == "7"
+
+
+def test_rows_are_counted_as_they_stream(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(table_module, "MAX_TABLE_ROWS", 1)
+    rows: list[list[object]] = [["C1", "A", "1", date(2026, 1, 1), date(2026, 2, 1), 1]] * 3
+    with pytest.raises(DataError, match=r"has more than 1 rows \(MAX_TABLE_ROWS\)"):
+        read_table(workbook(rows), XLSX_COLUMNS)
+    data = parquet({"invoice_id": pa.array(["F1", "F2"])})
+    with pytest.raises(DataError, match=r"has more than 1 rows"):
+        read_table(data)
+
+
+def test_debtor_columns_of_an_invoice_table_are_all_or_nothing() -> None:
+    data = b"invoice_id,debtor_id,debtor_pec,issue_date,due_date,amount\nF1,D1,a@pec.it,2026-01-01,2026-02-01,5\n"
+    with pytest.raises(
+        DataError, match=r"debtor columns \('debtor_pec'\) but not the debtor's name"
+    ):
+        read_table(data, format="csv")
+    with pytest.raises(DataError, match=r"no such column \(Columns.debtor_email\)"):
+        read_table(data, Columns(debtor_name="debtor_pec", debtor_email="Email"), format="csv")

@@ -116,6 +116,8 @@ _FIELDS: Mapping[str, Mapping[str, str]] = {
     "reference": {"payments": "reference"},
     **{f"debtor_{f}": {"invoices": f"debtor_{f}", "debtors": f} for f in _DEBTOR_FIELDS},
 }
+#: The fields of the debtor an invoice table may carry.
+_CARRIED = frozenset(f"debtor_{f}" for f in _DEBTOR_FIELDS)
 _REQUIRED: Mapping[str, tuple[str, ...]] = {
     "invoices": ("invoice_id", "debtor_id", "issue_date", "due_date", "amount"),
     "debtors": ("id", "name"),
@@ -654,6 +656,7 @@ class _Plan:
         counts = {n: names.count(n) for n in exact}
         given = dict(columns.constants)
         missing: set[str] = set()
+        absent: list[tuple[str, str, str]] = []
 
         def fail(column: str | None, message: str) -> None:
             self.errors.append(
@@ -662,11 +665,7 @@ class _Plan:
 
         for attribute, per_kind in _FIELDS.items():
             field = per_kind.get(kind)
-            if field is None:
-                if columns.explicit(attribute):
-                    fail(
-                        getattr(columns, attribute), f"{attribute} is not read from a {kind} table"
-                    )
+            if field is None:  # not a field of this kind of table: one Columns serves all kinds
                 continue
             wanted = columns.source(attribute, kind)
             found = exact.get(wanted)
@@ -677,16 +676,32 @@ class _Plan:
             elif found is not None:
                 self.fields[field] = found
             elif columns.explicit(attribute):
-                missing.add(field)
-                close = difflib.get_close_matches(wanted, [n for n in names if n], n=1)
-                hint = f"did you mean {close[0]!r}? " if close else ""
-                fail(
-                    wanted,
-                    f"no such column (Columns.{attribute}); {hint}the file's columns are "
-                    f"{', '.join(repr(n) for n in names if n)}",
-                )
+                absent.append((attribute, field, wanted))
             if attribute in given:
                 self.constants[field] = given[attribute]
+        # an invoice table carries its debtors or not: the debtor columns named explicitly are
+        # all required once one of them is in the file, none otherwise
+        carried = kind == "invoices" and any(f in _CARRIED for f in self.fields)
+        for attribute, field, wanted in absent:
+            if kind == "invoices" and field in _CARRIED and not carried:
+                continue
+            missing.add(field)
+            close = difflib.get_close_matches(wanted, [n for n in names if n], n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            fail(
+                wanted,
+                f"no such column (Columns.{attribute}); {hint}the file's columns are "
+                f"{', '.join(repr(n) for n in names if n)}",
+            )
+        if carried and "debtor_name" not in self.fields and "debtor_name" not in missing:
+            given_columns = ", ".join(
+                repr(self.fields[f]) for f in sorted(_CARRIED & set(self.fields))
+            )
+            fail(
+                columns.source("debtor_name", kind),
+                f"the file has debtor columns ({given_columns}) but not the debtor's name "
+                "(Columns.debtor_name): an invoice table carries its debtors whole, or not at all",
+            )
         fallback = "invoice_id" not in self.fields and "invoice_id" not in self.constants
         if kind == "invoices" and fallback and "number" in self.fields:
             self.fields["invoice_id"] = self.fields["number"]
