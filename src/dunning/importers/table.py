@@ -61,8 +61,6 @@ from ..portfolio import Portfolio
 from .folder import (
     COLUMNS,
     DEBTORS,
-    INVOICES,
-    PAYMENTS,
     _debtors,
     _invoices,
     _Known,
@@ -123,7 +121,6 @@ _REQUIRED: Mapping[str, tuple[str, ...]] = {
     "debtors": ("id", "name"),
     "payments": ("payment_id", "debtor_id", "date", "amount"),
 }
-_SOURCE = {"invoices": INVOICES, "debtors": DEBTORS, "payments": PAYMENTS}
 
 
 def _constants(value: Mapping[str, str] | Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
@@ -738,9 +735,6 @@ def _too_many(name: str, unit: str) -> DataError:
         "Split it, or import it in parts",
         source=name,
     )
-
-
-_Rows: TypeAlias = Iterator[tuple[int, list[object]]]
 
 
 def _open_binary(data: Path | bytes) -> IO[bytes]:
