@@ -1,6 +1,7 @@
 """Importers: turn a creditor's files into a `dunning.portfolio.Portfolio`.
 
 `read_folder` reads the folder layout of ``dunning run`` (``dunning.toml`` and CSV files);
+`read_table` one table an ERP exports (CSV, ``.xlsx``, Parquet) with its own column names;
 `dunning.importers.camt` reads the payments of bank statements (camt.053, camt.054), which
 `dunning.reconcile` matches to the debtors.
 """
@@ -8,5 +9,6 @@
 from __future__ import annotations
 
 from .folder import Folder, PolicyConfig, read_folder
+from .table import Columns, Dialect, Table, read_table
 
-__all__ = ["Folder", "PolicyConfig", "read_folder"]
+__all__ = ["Columns", "Dialect", "Folder", "PolicyConfig", "Table", "read_folder", "read_table"]
