@@ -44,6 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -54,8 +55,7 @@ import attrs
 import sqlalchemy as sa
 
 from dunning import MessageSent
-from dunning.store import EventStore, MessageQueue, QueuedMessage, dispatch
-from dunning.store import schema
+from dunning.store import EventStore, MessageQueue, QueuedMessage, dispatch, schema
 from dunning.store.dispatcher import CLAIMABLE, _log, _message
 from dunning.store.event_store import _row
 
@@ -169,7 +169,7 @@ def _aiosmtpd_sink(ready: Any, stop: Any, out: str) -> None:
     received = _Received()
 
     class Handler:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
             received.ids.append(_message_id(envelope.content))
             return f"250 2.0.0 Ok: queued as Q{len(received.ids)}"
 
@@ -318,7 +318,7 @@ class FastClaimQueue(MessageQueue):
             return _message(conn.execute(sa.select(t).where(t.c.key == key)).one())
 
 
-def claim_plans(store: EventStore) -> dict[str, str]:
+def claim_plans(store: EventStore) -> dict[str, Any]:
     """The database's plan for the stock claim query and for the prototype's."""
     t = schema.messages
     base = (
@@ -334,7 +334,7 @@ def claim_plans(store: EventStore) -> dict[str, str]:
         "stock": base.where(t.c.state.in_(CLAIMABLE)),
         "fast": base.where(t.c.state == "queued"),
     }
-    plans = {}
+    plans: dict[str, Any] = {}
     with store._read() as conn:
         for name, query in queries.items():
             if store.backend == "postgresql":
@@ -342,7 +342,15 @@ def claim_plans(store: EventStore) -> dict[str, str]:
             text = str(query.compile(conn, compile_kwargs={"literal_binds": True}))
             prefix = "EXPLAIN QUERY PLAN " if store.backend == "sqlite" else "EXPLAIN "
             rows = conn.exec_driver_sql(prefix + text).all()
-            plans[name] = " | ".join(str(r[-1]) for r in rows)
+            plans[name] = " | ".join(
+                str(r[-1] if store.backend == "sqlite" else r[0]) for r in rows
+            )
+            # the query's cost with the whole queue claimable (a read: nothing is claimed)
+            conn.execute(query).all()
+            start = time.perf_counter()
+            for _ in range(20):
+                conn.execute(query).all()
+            plans[f"{name}_ms"] = (time.perf_counter() - start) / 20 * 1000
     return plans
 
 
@@ -454,7 +462,9 @@ def stamped(events: list[MessageSent], source: str) -> list[dict[str, Any]]:
     rows = []
     for event in events:
         seq[event.debtor_id] += 1
-        rows.append({**_row(event), "seq": seq[event.debtor_id], "created_at": NOW, "source": source})
+        rows.append(
+            {**_row(event), "seq": seq[event.debtor_id], "created_at": NOW, "source": source}
+        )
     return rows
 
 
@@ -535,12 +545,14 @@ def pg_server_fsync_on(pg: Any, bin_dir: Path) -> Iterator[Any]:
         ]
         return real_run(cmd, *a, **kw)
 
-    pg.subprocess.run = run
+    pg.subprocess = types.SimpleNamespace(
+        run=run, CalledProcessError=subprocess.CalledProcessError
+    )  # only pg.py's calls
     try:
         with pg.postgres_server(bin_dir) as server:
             yield server
     finally:
-        pg.subprocess.run = real_run
+        pg.subprocess = subprocess
 
 
 def rate(n: int, seconds: float) -> str:
@@ -562,6 +574,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--dir", type=Path, help="where the SQLite file goes (default: /tmp)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--probe-only", action="store_true", help="stop after timing the claim query"
+    )
     args = parser.parse_args(argv)
     n = args.messages
     debtors = args.debtors or max(1, n // 4)
@@ -575,9 +590,15 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         messages = build_messages(n, debtors)
         sizes = sorted(len(m.content) for m in messages)
-        figures["message_bytes"] = {"min": sizes[0], "median": sizes[len(sizes) // 2], "max": sizes[-1]}
-        print(f"{n:,} messages for {debtors:,} debtors built in {time.perf_counter() - start:.1f} s,"
-              f" {figures['message_bytes']}")
+        figures["message_bytes"] = {
+            "min": sizes[0],
+            "median": sizes[len(sizes) // 2],
+            "max": sizes[-1],
+        }
+        print(
+            f"{n:,} messages for {debtors:,} debtors built in {time.perf_counter() - start:.1f} s,"
+            f" {figures['message_bytes']}"
+        )
         with database(args, folder) as url, smtp_sink(args.sink, folder) as (port, received):
             store = EventStore.open(url)
             queue = MessageQueue(store)
@@ -592,24 +613,32 @@ def main(argv: list[str] | None = None) -> int:
                 with store._read() as conn:
                     figures["pg_settings"] = {
                         p: conn.exec_driver_sql(f"SHOW {p}").scalar()
-                        for p in ("server_version", "fsync", "synchronous_commit",
-                                  "full_page_writes", "shared_buffers")
+                        for p in (
+                            "server_version",
+                            "fsync",
+                            "synchronous_commit",
+                            "full_page_writes",
+                            "shared_buffers",
+                        )
                     }
             print("database:", figures.get("sqlite_pragmas") or figures.get("pg_settings"))
 
             # enqueue vs bare executemany of the same rows
             when = store._clock()
             rows = [message_row(m, when) for m in messages]
-            bare = bare_insert(store, scratch(schema.messages, "load_scratch_messages"), rows,
-                               args.batch)
+            bare = bare_insert(
+                store, scratch(schema.messages, "load_scratch_messages"), rows, args.batch
+            )
             del rows
             start = time.perf_counter()
             for batch in chunks(messages, args.batch):
                 queue.enqueue(batch)
             enqueue = time.perf_counter() - start
             figures["enqueue"] = {"seconds": enqueue, "bare_seconds": bare}
-            print(f"enqueue: {rate(n, enqueue)} (bare executemany {rate(n, bare)}; "
-                  f"enqueue takes {enqueue / bare:.1f}x the bare insert; batches of {args.batch})")
+            print(
+                f"enqueue: {rate(n, enqueue)} (bare executemany {rate(n, bare)}; "
+                f"enqueue takes {enqueue / bare:.1f}x the bare insert; batches of {args.batch})"
+            )
 
             start = time.perf_counter()
             keys = [m.key for m in messages]
@@ -619,8 +648,15 @@ def main(argv: list[str] | None = None) -> int:
             figures["approve"] = {"seconds": approve}
             print(f"approve: {rate(n, approve)}")
             figures["claim_plans"] = claim_plans(store)
-            for name, text in figures["claim_plans"].items():
-                print(f"claim query plan ({name}): {text}")
+            for name in ("stock", "fast"):
+                print(
+                    f"claim query ({name}) with {n:,} messages claimable: "
+                    f"{figures['claim_plans'][name + '_ms']:.2f} ms; plan: "
+                    f"{figures['claim_plans'][name]}"
+                )
+            if args.probe_only:
+                store.close()
+                return 0
 
             # dispatch
             reports = run_dispatchers(url, port, args.dispatchers, args.claim)
@@ -644,14 +680,18 @@ def main(argv: list[str] | None = None) -> int:
                     for r in reports
                 },
             }
-            print(f"dispatch: {sent_total:,} sent in {wall:.1f} s by {args.dispatchers} "
-                  f"dispatcher(s) ({args.claim} claim): {rate(sent_total, wall)} end to end")
+            print(
+                f"dispatch: {sent_total:,} sent in {wall:.1f} s by {args.dispatchers} "
+                f"dispatcher(s) ({args.claim} claim): {rate(sent_total, wall)} end to end"
+            )
             for r in reports:
                 marks = figures["dispatch"]["per_worker"][r["worker"]]["per_1000"]
                 if marks:
-                    print(f"  {r['worker']}: {len(r['sent']):,} sent, {r['results']}; seconds "
-                          f"per 1,000 sends: first {marks[0]:.2f}, median "
-                          f"{sorted(marks)[len(marks) // 2]:.2f}, last {marks[-1]:.2f}")
+                    print(
+                        f"  {r['worker']}: {len(r['sent']):,} sent, {r['results']}; seconds "
+                        f"per 1,000 sends: first {marks[0]:.2f}, median "
+                        f"{sorted(marks)[len(marks) // 2]:.2f}, last {marks[-1]:.2f}"
+                    )
 
             # the checks (the sink's own report comes after it stops, below)
             counts = queue.counts()
@@ -671,8 +711,9 @@ def main(argv: list[str] | None = None) -> int:
             # event appends vs bare executemany
             events = sent_events(n, debtors)
             ev_rows = stamped(events, "append")
-            bare_ev = bare_insert(store, scratch(schema.events, "load_scratch_events"), ev_rows,
-                                  args.batch)
+            bare_ev = bare_insert(
+                store, scratch(schema.events, "load_scratch_events"), ev_rows, args.batch
+            )
             start = time.perf_counter()
             for batch in chunks(events, args.batch):
                 store.append(batch)
@@ -680,8 +721,9 @@ def main(argv: list[str] | None = None) -> int:
             single_n = min(n, args.single_events)
             singles = sent_events(single_n, max(1, single_n // 4))
             singles = [attrs.evolve(e, debtor_id="S" + e.debtor_id[1:]) for e in singles]
-            bare_single = bare_insert(store, scratch(schema.events, "load_scratch_events"),
-                                      stamped(singles, "append"), 1)
+            bare_single = bare_insert(
+                store, scratch(schema.events, "load_scratch_events"), stamped(singles, "append"), 1
+            )
             start = time.perf_counter()
             for event in singles:
                 store.append([event])
@@ -693,11 +735,15 @@ def main(argv: list[str] | None = None) -> int:
                 "single_seconds": single,
                 "bare_single_seconds": bare_single,
             }
-            print(f"append, batches of {args.batch}: {rate(n, batched)} (bare executemany "
-                  f"{rate(n, bare_ev)}: {batched / bare_ev:.1f}x)")
-            print(f"append, one event per transaction ({single_n:,}): {rate(single_n, single)} "
-                  f"(bare one-row transactions {rate(single_n, bare_single)}: "
-                  f"{single / bare_single:.1f}x)")
+            print(
+                f"append, batches of {args.batch}: {rate(n, batched)} (bare executemany "
+                f"{rate(n, bare_ev)}: {batched / bare_ev:.1f}x)"
+            )
+            print(
+                f"append, one event per transaction ({single_n:,}): {rate(single_n, single)} "
+                f"(bare one-row transactions {rate(single_n, bare_single)}: "
+                f"{single / bare_single:.1f}x)"
+            )
 
             start = time.perf_counter()
             store_problems = store.verify()
@@ -727,11 +773,17 @@ def main(argv: list[str] | None = None) -> int:
             problems.append(f"{len(dupes)} message(s) received more than once: {dupes[:5]}")
         if extra:
             problems.append(f"{len(extra)} unexpected message(s) received: {sorted(extra)[:5]}")
-        print(f"sink ({args.sink}): {sum(ids.values()):,} received, {len(ids):,} distinct, "
-              f"{received.get('connections')} connection(s)")
+        print(
+            f"sink ({args.sink}): {sum(ids.values()):,} received, {len(ids):,} distinct, "
+            f"{received.get('connections')} connection(s)"
+        )
         figures["problems"] = problems
-        print("checks:", "every message received exactly once, queue and store verified"
-              if not problems else "\n  ".join(["FAILED", *problems]))
+        print(
+            "checks:",
+            "every message received exactly once, queue and store verified"
+            if not problems
+            else "\n  ".join(["FAILED", *problems]),
+        )
         if args.json:
             args.json.write_text(json.dumps(figures, indent=1, default=str), encoding="utf-8")
     finally:
