@@ -331,8 +331,8 @@ def claim_plans(store: EventStore) -> dict[str, Any]:
         .limit(1)
     )
     queries = {
-        "stock": base.where(t.c.state.in_(CLAIMABLE)),
-        "fast": base.where(t.c.state == "queued"),
+        "former (state IN)": base.where(t.c.state.in_(CLAIMABLE)),
+        "store's (state =)": base.where(t.c.state == "queued"),
     }
     plans: dict[str, Any] = {}
     with store._read() as conn:
