@@ -942,6 +942,13 @@ def _einvoice_vat(tmp_path: Path) -> None:
 
 
 covered(
+    "einvoice-crlf-in-name",
+    "a FatturaPA buyer named `Osteria&#13;&#10;Bcc: x@evil.example` (a line break written as character references)",
+    "f.xml: debtor, field 'FatturaElettronicaHeader/CessionarioCommittente/DatiAnagrafici/Anagrafica/Denominazione': ... contains the control character '\\r'",
+    "nothing of that file",
+    "tests/test_importer_fatturapa.py::test_a_line_break_in_a_name_is_refused_at_its_element",
+)
+covered(
     "einvoice-p7m-without-extra",
     "a signed `.xml.p7m` read without asn1crypto installed",
     "MissingExtra: x.xml.p7m is a signed envelope (.p7m): opening it needs asn1crypto: pip install 'dunning[p7m]'",

@@ -566,3 +566,36 @@ def test_a_bad_amount_anywhere_names_its_element(parts: list[Decimal], data: st.
     )
     error = refused(xml, path, repr(bad) if bad else "is missing")
     assert error.record == "document 2026/0001"
+
+
+def test_a_line_break_in_a_name_is_refused_at_its_element() -> None:
+    buyer = (
+        "<DatiAnagrafici><IdFiscaleIVA><IdPaese>IT</IdPaese><IdCodice>02880351206</IdCodice>"
+        "</IdFiscaleIVA><Anagrafica><Denominazione>Osteria&#13;&#10;Bcc: x@evil.example"
+        "</Denominazione></Anagrafica></DatiAnagrafici>"
+    )
+    error = refused(
+        fattura(body(), head=header(buyer=buyer)),
+        "FatturaElettronicaHeader/CessionarioCommittente/DatiAnagrafici/Anagrafica/Denominazione",
+        "contains the control character '\\r'",
+    )
+    assert error.record == "debtor"
+
+
+def test_an_imported_invoice_round_trips_through_plain_data() -> None:
+    import json
+
+    from dunning.model import CreditNote, Invoice
+    from dunning.serialize import from_data, to_data
+
+    extra = "<PenalitaPagamentiRitardati>25.00</PenalitaPagamentiRitardati>"
+    portfolio = fatturapa.read(
+        fattura(
+            body("1", payments=payment(line("122.00", "2026-02-01", extra=extra))),
+            body("2", kind="TD04", total="10.00", linked="1"),
+        )
+    )
+    (invoice,) = portfolio.invoices
+    assert from_data(json.loads(json.dumps(to_data(invoice))), Invoice) == invoice
+    (note,) = portfolio.credit_notes
+    assert from_data(json.loads(json.dumps(to_data(note))), CreditNote) == note

@@ -97,6 +97,10 @@ SELF_INVOICE_TYPES: dict[str, str] = {
 DEFAULT_DAYS = 30
 
 _FORMATS = {"FPR12": "business", "FPA12": "public_admin"}
+_NUMBER = {
+    "id": "DatiGenerali/DatiGeneraliDocumento/Numero",
+    "number": "DatiGenerali/DatiGeneraliDocumento/Numero",
+}
 
 
 def read(
@@ -149,13 +153,24 @@ class _Reader:
         self.version = version
         self.top = Node(root, "", self.problems, None)
 
-    def build(self, node: Node, factory: Callable[..., T], *args: object, **kw: object) -> T | None:
-        """A record made from the file's values; its own checks become problems at ``node``."""
+    def build(
+        self,
+        node: Node,
+        factory: Callable[..., T],
+        *args: object,
+        where: dict[str, str] | None = None,
+        **kw: object,
+    ) -> T | None:
+        """A record made from the file's values; its own checks become problems at ``node``
+        (at the element ``where`` maps the record's field to, when it does)."""
         try:
             return factory(*args, **kw)
         except DataError as error:
-            field = f" ({error.field})" if error.field else ""
-            node.fail(f"{error.message}{field}")
+            element = (where or {}).get(error.field or "")
+            if element is not None:
+                node.fail(error.message, element)
+            else:
+                node.fail(f"{error.message} ({error.field})" if error.field else error.message)
             return None
 
     # -- parties -----------------------------------------------------------------------------
@@ -168,6 +183,12 @@ class _Reader:
             return denominazione
         person = " ".join(filter(None, [anagrafica.text("Nome"), anagrafica.text("Cognome")]))
         return person or None
+
+    def _name_path(self, party: Node) -> str:
+        anagrafica = party.at("DatiAnagrafici", "Anagrafica")
+        if anagrafica is not None and anagrafica.text("Denominazione"):
+            return "DatiAnagrafici/Anagrafica/Denominazione"
+        return "DatiAnagrafici/Anagrafica"
 
     def _address(self, sede: Node | None) -> PostalAddress | None:
         if sede is None:
@@ -229,6 +250,7 @@ class _Reader:
             node,
             Creditor,
             name,
+            where={"name": self._name_path(node)},
             vat_number=vat_number,
             address=address,
             iban=iban,
@@ -274,6 +296,10 @@ class _Reader:
             Debtor,
             debtor_id,
             name,
+            where={
+                "name": self._name_path(node),
+                "id": "DatiAnagrafici/IdFiscaleIVA" if vat_id else "DatiAnagrafici/CodiceFiscale",
+            },
             kind=kind,
             vat_number=vat_number,
             tax_code=tax_code,
@@ -313,6 +339,7 @@ class _Reader:
                 debtor.id,
                 when,
                 amount,
+                where=_NUMBER,
                 invoice_id=by_number.get(linked) if linked else None,
                 reference=linked,
             )
@@ -406,7 +433,15 @@ class _Reader:
             due_before_issue=bool(early),
         )
         invoice = self.build(
-            body, Invoice, number, debtor.id, issued, items, number=number, terms=terms
+            body,
+            Invoice,
+            number,
+            debtor.id,
+            issued,
+            items,
+            where=_NUMBER,
+            number=number,
+            terms=terms,
         )
         if invoice is not None:
             invoices.append(invoice)

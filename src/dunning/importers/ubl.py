@@ -99,12 +99,24 @@ class _Reader:
             )
         self.top = Node(root, "", self.problems, None)
 
-    def build(self, node: Node, factory: Callable[..., T], *args: object, **kw: object) -> T | None:
+    def build(
+        self,
+        node: Node,
+        factory: Callable[..., T],
+        *args: object,
+        where: dict[str, str] | None = None,
+        **kw: object,
+    ) -> T | None:
+        """A record made from the file's values; its own checks become problems at ``node``
+        (at the element ``where`` maps the record's field to, when it does)."""
         try:
             return factory(*args, **kw)
         except DataError as error:
-            field = f" ({error.field})" if error.field else ""
-            node.fail(f"{error.message}{field}")
+            element = (where or {}).get(error.field or "")
+            if element is not None:
+                node.fail(error.message, element)
+            else:
+                node.fail(f"{error.message} ({error.field})" if error.field else error.message)
             return None
 
     # -- parties -----------------------------------------------------------------------------
@@ -120,6 +132,10 @@ class _Reader:
         if name is None:
             party.fail("has no PartyLegalEntity/RegistrationName nor PartyName/Name")
         return name
+
+    def _where(self, party: Node) -> dict[str, str]:
+        named = party.text("PartyLegalEntity", "RegistrationName")
+        return {"name": "PartyLegalEntity/RegistrationName" if named else "PartyName/Name"}
 
     def _address(self, party: Node) -> PostalAddress | None:
         node = party.one("PostalAddress")
@@ -157,6 +173,7 @@ class _Reader:
             party,
             Creditor,
             name,
+            where=self._where(party),
             vat_number=self._vat(party, country),
             address=address,
             iban=iban,
@@ -202,6 +219,7 @@ class _Reader:
             Debtor,
             debtor_id,
             name,
+            where=self._where(party),
             kind=kind,
             vat_number=self._vat(party, country),
             country=country,
@@ -231,7 +249,14 @@ class _Reader:
             if self.kind == "CreditNote":
                 reference = top.text("BillingReference", "InvoiceDocumentReference", "ID")
                 note = self.build(
-                    top, CreditNote, number, debtor.id, issued, payable, reference=reference
+                    top,
+                    CreditNote,
+                    number,
+                    debtor.id,
+                    issued,
+                    payable,
+                    where={"id": "ID"},
+                    reference=reference,
                 )
                 notes += [note] if note else []
             else:
@@ -362,7 +387,15 @@ class _Reader:
             due_before_issue=bool(early),
         )
         return self.build(
-            top, Invoice, number, debtor.id, issued, items, number=number, terms=terms
+            top,
+            Invoice,
+            number,
+            debtor.id,
+            issued,
+            items,
+            where={"id": "ID", "number": "ID"},
+            number=number,
+            terms=terms,
         )
 
 
