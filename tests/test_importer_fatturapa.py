@@ -71,7 +71,8 @@ def test_real_hotel_advance_and_two_bank_transfer_instalments(samples: Path) -> 
     (debtor,) = portfolio.debtors
     assert (debtor.id, debtor.name, debtor.country) == ("GB0000000", "John Doe", "GB")
     (invoice,) = portfolio.invoices
-    assert (invoice.id, invoice.issue_date) == ("SAMPLE-003", date(2023, 5, 21))
+    assert (invoice.id, invoice.number) == ("SAMPLE-003/2023", "SAMPLE-003")
+    assert invoice.issue_date == date(2023, 5, 21)
     # As the file states: a TP03 advance (MP08, only a reference date) and two TP01 bank
     # transfers, both due before the document date.
     assert items(invoice) == [
@@ -107,7 +108,7 @@ def test_real_irpef_parcella_two_instalments(samples: Path) -> None:
     assert debtor.address is not None
     assert debtor.address.format() == "VIALE DELI LAVORATORI 32\n50100 FIRENZE (FI)\nIT"
     (invoice,) = portfolio.invoices
-    assert (invoice.id, invoice.issue_date) == ("SAMPLE-001", date(2023, 3, 2))
+    assert (invoice.id, invoice.issue_date) == ("SAMPLE-001/2023", date(2023, 3, 2))
     assert items(invoice) == [(date(2023, 3, 2), eur("500.00")), (date(2023, 4, 2), eur("544.40"))]
     assert invoice.terms is not None
     assert invoice.terms.document_type == "TD06"
@@ -127,9 +128,9 @@ def test_real_public_administration_batch(samples: Path) -> None:
         "public_admin",
     )
     first, second = portfolio.invoices
-    assert (first.id, first.issue_date) == ("12", date(2017, 1, 18))
+    assert (first.id, first.number, first.issue_date) == ("12/2017", "12", date(2017, 1, 18))
     assert items(first) == [(date(2017, 2, 18), eur("30.50"))]
-    assert (second.id, second.issue_date) == ("456", date(2017, 1, 20))
+    assert (second.id, second.issue_date) == ("456/2017", date(2017, 1, 20))
     assert items(second) == [(date(2017, 2, 20), eur("2440.00"))]
     assert first.terms is not None
     assert second.terms is not None
@@ -239,10 +240,10 @@ def test_batch_instalments_and_a_credit_note_linked_to_its_invoice() -> None:
     assert second.terms.document_type == "TD24"
     (note,) = portfolio.credit_notes
     assert (note.id, note.date, note.amount, note.invoice_id, note.reference) == (
-        "3",
+        "3/2026",
         date(2026, 3, 10),
         eur("50.00"),
-        "1",
+        "1/2026",
         "1",
     )
 
@@ -599,3 +600,60 @@ def test_an_imported_invoice_round_trips_through_plain_data() -> None:
     assert from_data(json.loads(json.dumps(to_data(invoice))), Invoice) == invoice
     (note,) = portfolio.credit_notes
     assert from_data(json.loads(json.dumps(to_data(note))), CreditNote) == note
+
+
+# -- several files ---------------------------------------------------------------------------
+
+
+def test_ids_carry_the_year_unless_the_number_does() -> None:
+    portfolio = fatturapa.read(
+        fattura(body("2026/0001"), body("FT-2026-7"), body("12", issued="2026-03-05"))
+    )
+    assert [i.id for i in portfolio.invoices] == ["2026/0001", "FT-2026-7", "12/2026"]
+    assert [i.label for i in portfolio.invoices] == ["2026/0001", "FT-2026-7", "12"]
+
+
+def test_read_all_one_creditors_files(tmp_path: Path) -> None:
+    person = (
+        "<DatiAnagrafici><CodiceFiscale>RSSMRA85T10A562S</CodiceFiscale><Anagrafica><Nome>Mario"
+        "</Nome><Cognome>Rossi</Cognome></Anagrafica></DatiAnagrafici>"
+    )
+    first = tmp_path / "IT03287650372_00001.xml"
+    first.write_bytes(fattura(body("1", issued="2025-12-10"), body("1", issued="2026-01-10")))
+    second = tmp_path / "IT03287650372_00002.xml"
+    second.write_bytes(fattura(body("2"), head=header(buyer=person)))
+    linked = (
+        "<DatiFattureCollegate><IdDocumento>1</IdDocumento><Data>2025-12-10</Data>"
+        "</DatiFattureCollegate>"
+    )
+    note = fattura(
+        body("3", kind="TD04", total="20.00").replace("</DatiGenerali>", linked + "</DatiGenerali>")
+    )
+    portfolio = fatturapa.read_all([first, second, note])
+    assert [i.id for i in portfolio.invoices] == ["1/2025", "1/2026", "2/2026"]
+    assert [d.id for d in portfolio.debtors] == ["IT02880351206", "RSSMRA85T10A562S"]
+    (credit,) = portfolio.credit_notes
+    assert (credit.id, credit.invoice_id, credit.reference) == ("3/2026", "1/2025", "1/2025")
+
+
+def test_read_all_refuses_an_id_twice_and_another_creditor(tmp_path: Path) -> None:
+    one = tmp_path / "a.xml"
+    one.write_bytes(fattura(body("1")))
+    again = tmp_path / "b.xml"
+    again.write_bytes(fattura(body("1")))
+    with pytest.raises(DataError) as caught:
+        fatturapa.read_all([one, again])
+    (error,) = caught.value.errors
+    assert (error.source, error.record, error.field) == ("b.xml", "invoice 1/2026", "id")
+    assert "is also in a.xml" in error.message
+
+
+@pytest.mark.real_samples
+def test_read_all_real_files_of_different_creditors(samples: Path) -> None:
+    files = sorted(samples.glob("*.xml"))
+    with pytest.raises(DataError) as caught:
+        fatturapa.read_all(files)
+    sources = [e.source for e in caught.value.errors]
+    assert sources == ["invopop_invoice-irpef.xml", "invopop_public-multiple-invoices_FPA12.xml"]
+    assert "is issued by 'Rossi Digital Services', not by 'Hotel California'" in str(caught.value)
+    assert len(fatturapa.read_all(files[:1]).invoices) == 1

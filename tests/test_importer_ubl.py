@@ -122,7 +122,7 @@ def test_credit_note_with_its_billing_reference() -> None:
     assert portfolio.invoices == ()
     (note,) = portfolio.credit_notes
     assert (note.id, note.date, note.amount, note.invoice_id, note.reference) == (
-        "CN-5",
+        "CN-5/2026",
         date(2026, 3, 2),
         eur("122.00"),
         None,
@@ -219,3 +219,11 @@ def test_file_level_refusals() -> None:
         ubl_importer.read(
             b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><Invoice>&e;</Invoice>'
         )
+
+
+def test_read_all_links_a_credit_note_to_its_invoice_in_another_file() -> None:
+    note = ubl(kind="CreditNote", number="CN-5", payable="122.00", billing_reference="INV-2026-017")
+    portfolio = ubl_importer.read_all([ubl(), note])
+    (credit,) = portfolio.credit_notes
+    assert credit.invoice_id == "INV-2026-017"
+    assert portfolio.invoices[0].id == "INV-2026-017"

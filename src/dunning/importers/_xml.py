@@ -8,17 +8,22 @@ import base64
 import binascii
 import os
 import re
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
+import attrs
 import defusedxml
 import defusedxml.ElementTree
 
 from ..errors import DataError
 from ..letters import MissingExtra
+from ..model import CreditNote, Creditor, Debtor, Invoice
 from ..money import MAX_DIGITS, Money, is_currency, minor_units
+from ..portfolio import Portfolio
 
 #: The largest e-invoice file the importers read (16 MiB, signed envelope included); a larger
 #: one is refused before it is parsed. The SdI accepts FatturaPA files of at most 5 MB.
@@ -277,5 +282,99 @@ def currency_problem(code: str) -> str | None:
     return None
 
 
+def document_id(number: str, issued: date) -> str:
+    """The id of a document numbered ``number`` and dated ``issued``: the number as written
+    when it holds the year (``2026/0001``, ``FT-2026-12``), else followed by ``/`` and the year
+    (``12/2017``), since numbering restarts every year. It depends on the document alone, so it
+    stays the same however many files are read together."""
+    return number if str(issued.year) in number else f"{number}/{issued.year}"
+
+
+def link(reference: str | None, invoices: Iterable[Invoice]) -> str | None:
+    """The id of the invoice ``reference`` names: an invoice with that id, else the only one
+    with that number, else None."""
+    if reference is None:
+        return None
+    invoices = list(invoices)
+    if any(invoice.id == reference for invoice in invoices):
+        return reference
+    numbered = [invoice.id for invoice in invoices if invoice.number == reference]
+    return numbered[0] if len(numbered) == 1 else None
+
+
 def plus_days(start: date, days: int) -> date:
     return start + timedelta(days=days)
+
+
+Source = str | os.PathLike[str] | bytes
+
+
+def read_all(sources: Iterable[Source], read: Callable[[Source], Portfolio]) -> Portfolio:
+    """The files ``sources`` of one creditor, each read by ``read``, as one `Portfolio`.
+
+    Debtors met in several files are the same debtor (by id: the first file's data is kept);
+    an invoice or credit-note id met twice is an error naming both files; a credit note is
+    linked to the invoice it names in any of the files. Every problem of every file is
+    collected and raised together."""
+    errors: list[DataError] = []
+    read_files: list[tuple[str, Portfolio]] = []
+    for index, source in enumerate(sources, start=1):
+        label = f"<bytes #{index}>" if isinstance(source, bytes | bytearray) else Path(source).name
+        try:
+            read_files.append((label, read(source)))
+        except DataError as error:
+            errors.extend(error.errors or (error,))
+    if not read_files and not errors:
+        raise DataError("no files to read")
+    creditor: Creditor | None = None
+    creditor_from = ""
+    debtors: dict[str, Debtor] = {}
+    invoices: dict[str, tuple[str, Invoice]] = {}
+    notes: dict[str, tuple[str, CreditNote]] = {}
+    for label, portfolio in read_files:
+        if creditor is None:
+            creditor, creditor_from = portfolio.creditor, label
+        elif _party_key(portfolio.creditor) != _party_key(creditor):
+            errors.append(
+                DataError(
+                    f"is issued by {portfolio.creditor.name!r}, not by {creditor.name!r} "
+                    f"({creditor_from}): the files read together must be one creditor's",
+                    source=label,
+                    record="creditor",
+                )
+            )
+            continue
+        for debtor in portfolio.debtors:
+            debtors.setdefault(debtor.id, debtor)
+        groups: list[tuple[str, dict[str, Any], tuple[Invoice | CreditNote, ...]]] = [
+            ("invoice", invoices, portfolio.invoices),
+            ("credit note", notes, portfolio.credit_notes),
+        ]
+        for what, seen, records in groups:
+            for record in records:
+                if record.id in seen:
+                    errors.append(
+                        DataError(
+                            f"{what} {record.id!r} is also in {seen[record.id][0]}",
+                            source=label,
+                            record=f"{what} {record.id}",
+                            field="id",
+                        )
+                    )
+                else:
+                    seen[record.id] = (label, record)
+    if errors:
+        raise DataError(f"{len(errors)} problem(s)", errors=tuple(errors))
+    assert creditor is not None
+    all_invoices = [invoice for _, invoice in invoices.values()]
+    credit_notes = [
+        note
+        if note.invoice_id is not None
+        else attrs.evolve(note, invoice_id=link(note.reference, all_invoices))
+        for _, note in notes.values()
+    ]
+    return Portfolio(creditor, debtors.values(), all_invoices, credit_notes=credit_notes)
+
+
+def _party_key(creditor: Creditor) -> str:
+    return creditor.vat_number or creditor.name.casefold()

@@ -17,7 +17,7 @@ problems of a file are collected and raised together. See ``docs/importers.md``.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import TypeVar
 from xml.etree.ElementTree import Element
@@ -39,11 +39,14 @@ from ..model import (
 from ..money import Money
 from ..portfolio import Portfolio
 from ..terms import CONDITIONS, METHODS, InstalmentTerms, PaymentTerms
+from . import _xml
 from ._xml import (
     MAX_XML_BYTES,
     Node,
     Problems,
     currency_problem,
+    document_id,
+    link,
     load,
     local,
     parse,
@@ -58,6 +61,7 @@ __all__ = [
     "MAX_XML_BYTES",
     "SELF_INVOICE_TYPES",
     "read",
+    "read_all",
 ]
 
 T = TypeVar("T")
@@ -124,6 +128,21 @@ def read(
     xml, signed = unwrap(data, label)
     root = parse(xml, label)
     return _Reader(root, label, default_days, strict_numbers, signed).portfolio()
+
+
+def read_all(
+    sources: Iterable[str | os.PathLike[str] | bytes],
+    *,
+    default_days: int = DEFAULT_DAYS,
+    strict_numbers: bool = False,
+) -> Portfolio:
+    """Several files of one creditor (e.g. a folder of the invoices the SdI delivered) as one
+    `Portfolio`: a debtor met in several files is one debtor, a credit note is linked to the
+    invoice it names in any of the files, an id met twice is an error naming both files, and
+    every problem of every file is raised together. Options as for `read`."""
+    return _xml.read_all(
+        sources, lambda s: read(s, default_days=default_days, strict_numbers=strict_numbers)
+    )
 
 
 class _Reader:
@@ -328,19 +347,18 @@ class _Reader:
             self.document(body, debtor, invoices, notes, seen, ibans)
         creditor = self.creditor(header, ibans[0] if ibans else None)
         credit_notes: list[CreditNote] = []
-        by_number = {invoice.number: invoice.id for invoice in invoices}
         for body, number, when, amount, linked in notes:
             if debtor is None:
                 continue
             note = self.build(
                 body,
                 CreditNote,
-                number,
+                document_id(number, when),
                 debtor.id,
                 when,
                 amount,
                 where=_NUMBER,
-                invoice_id=by_number.get(linked) if linked else None,
+                invoice_id=link(linked, invoices),
                 reference=linked,
             )
             if note is not None:
@@ -402,6 +420,9 @@ class _Reader:
         owed, owed_notes = self.owed(body, general, total, currency)
         if kind in CREDIT_NOTE_TYPES:
             linked = body.text("DatiGenerali", "DatiFattureCollegate", "IdDocumento")
+            linked_on = body.date("DatiGenerali", "DatiFattureCollegate", "Data")
+            if linked and linked_on:
+                linked = document_id(linked, linked_on)
             if owed is not None:
                 if not owed.is_positive:
                     general.fail(
@@ -435,7 +456,7 @@ class _Reader:
         invoice = self.build(
             body,
             Invoice,
-            number,
+            document_id(number, issued),
             debtor.id,
             issued,
             items,

@@ -17,7 +17,7 @@ problem is a `DataError` naming the file and the element path, e.g.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import TypeVar
 from xml.etree.ElementTree import Element
@@ -40,11 +40,13 @@ from ..model import (
 from ..money import Money
 from ..portfolio import Portfolio
 from ..terms import InstalmentTerms, PaymentTerms
+from . import _xml
 from ._xml import (
     MAX_XML_BYTES,
     Node,
     Problems,
     currency_problem,
+    document_id,
     load,
     local,
     parse,
@@ -52,7 +54,7 @@ from ._xml import (
     unwrap,
 )
 
-__all__ = ["DEFAULT_DAYS", "MAX_XML_BYTES", "PUBLIC_ADMIN_SCHEMES", "read"]
+__all__ = ["DEFAULT_DAYS", "MAX_XML_BYTES", "PUBLIC_ADMIN_SCHEMES", "read", "read_all"]
 
 T = TypeVar("T")
 
@@ -84,6 +86,18 @@ def read(
     xml, _ = unwrap(data, label)
     root = parse(xml, label)
     return _Reader(root, label, default_days).portfolio()
+
+
+def read_all(
+    sources: Iterable[str | os.PathLike[str] | bytes],
+    *,
+    default_days: int = DEFAULT_DAYS,
+) -> Portfolio:
+    """Several files of one creditor (e.g. a folder of the invoices the SdI delivered) as one
+    `Portfolio`: a debtor met in several files is one debtor, a credit note is linked to the
+    invoice it names in any of the files, an id met twice is an error naming both files, and
+    every problem of every file is raised together. Options as for `read`."""
+    return _xml.read_all(sources, lambda s: read(s, default_days=default_days))
 
 
 class _Reader:
@@ -248,10 +262,15 @@ class _Reader:
         if number and issued and currency and payable and debtor:
             if self.kind == "CreditNote":
                 reference = top.text("BillingReference", "InvoiceDocumentReference", "ID")
+                referenced_on = top.date(
+                    "BillingReference", "InvoiceDocumentReference", "IssueDate"
+                )
+                if reference and referenced_on:
+                    reference = document_id(reference, referenced_on)
                 note = self.build(
                     top,
                     CreditNote,
-                    number,
+                    document_id(number, issued),
                     debtor.id,
                     issued,
                     payable,
@@ -389,7 +408,7 @@ class _Reader:
         return self.build(
             top,
             Invoice,
-            number,
+            document_id(number, issued),
             debtor.id,
             issued,
             items,
