@@ -251,3 +251,28 @@ def ubl(
         f"</cbc:PayableAmount></cac:LegalMonetaryTotal></{kind}>"
     )
     return text.encode("utf-8")
+
+
+def _tlv(tag: int, content: bytes) -> bytes:
+    size = len(content)
+    if size < 0x80:
+        length = bytes([size])
+    else:
+        digits = size.to_bytes((size.bit_length() + 7) // 8, "big")
+        length = bytes([0x80 | len(digits)]) + digits
+    return bytes([tag]) + length + content
+
+
+def _indefinite(tag: int, *parts: bytes) -> bytes:
+    return bytes([tag, 0x80]) + b"".join(parts) + b"\x00\x00"
+
+
+def p7m_ber(content: bytes, chunk: int = 1000) -> bytes:
+    """A signed-data envelope in BER as some signing tools write it: indefinite lengths and the
+    document as a constructed OCTET STRING in chunks (no signer: only the shape matters)."""
+    signed_data = _tlv(0x06, bytes.fromhex("2a864886f70d010702"))
+    data = _tlv(0x06, bytes.fromhex("2a864886f70d010701"))
+    pieces = [_tlv(0x04, content[i : i + chunk]) for i in range(0, len(content), chunk)]
+    encapsulated = _indefinite(0x30, data, _indefinite(0xA0, _indefinite(0x24, *pieces)))
+    body = _indefinite(0x30, _tlv(0x02, b"\x01"), _tlv(0x31, b""), encapsulated, _tlv(0x31, b""))
+    return _indefinite(0x30, signed_data, _indefinite(0xA0, body))

@@ -27,6 +27,7 @@ from einvoice_files import (
     line,
     p7m,
     p7m_base64,
+    p7m_ber,
     payment,
 )
 
@@ -349,6 +350,21 @@ def test_signed_p7m_envelope(wrap: object, tmp_path: Path) -> None:
     assert items(invoice) == [(date(2026, 4, 30), eur("122.00"))]
     assert invoice.terms is not None
     assert "signature not verified" in invoice.terms.source
+
+
+def test_ber_envelope_with_indefinite_lengths_and_chunks_plain_and_base64() -> None:
+    import base64
+
+    data = fattura(body())
+    assert fatturapa.read(p7m_ber(data)).invoices[0].id == "2026/0001"
+    encoded = base64.b64encode(p7m_ber(data))
+    assert encoded.startswith(b"MIA")  # not "MII": the length is indefinite
+    assert fatturapa.read(encoded).invoices[0].id == "2026/0001"
+
+
+def test_utf16_with_a_byte_order_mark() -> None:
+    text = fattura(body()).decode().replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    assert fatturapa.read(text.encode("utf-16")).invoices[0].id == "2026/0001"
 
 
 def test_p7m_without_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:

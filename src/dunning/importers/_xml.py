@@ -75,11 +75,11 @@ def unwrap(data: bytes, label: str) -> tuple[bytes, bool]:
     opened = False
     for _ in range(4):
         body = data.lstrip(b"\xef\xbb\xbf \t\r\n")
-        if body.startswith(b"<"):
+        if body.startswith((b"<", b"\xff\xfe", b"\xfe\xff")):  # XML (UTF-8, or UTF-16 with a BOM)
             return data, opened
         if body[:1] == b"\x30":
             der = body
-        elif body[:3] == b"MII" or body.startswith(b"-----BEGIN"):
+        elif body[:2] == b"MI" or body.startswith(b"-----BEGIN"):  # base64 of a DER SEQUENCE
             text = _PEM.sub(b"", body)
             if not _BASE64.match(text):
                 raise DataError(
