@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dunning import Money
 from dunning.errors import DataError
@@ -227,3 +230,40 @@ def test_read_all_links_a_credit_note_to_its_invoice_in_another_file() -> None:
     (credit,) = portfolio.credit_notes
     assert credit.invoice_id == "INV-2026-017"
     assert portfolio.invoices[0].id == "INV-2026-017"
+
+
+amounts = st.lists(
+    st.decimals(min_value=Decimal("0.01"), max_value=Decimal("9999999.99"), places=2),
+    min_size=1,
+    max_size=6,
+)
+
+
+@given(amounts)
+def test_instalments_are_claimed_exactly_as_stated(parts: list[Decimal]) -> None:
+    total = sum(parts, Decimal(0))
+    terms = "".join(
+        f"<cac:PaymentTerms><cbc:Amount currencyID='EUR'>{p:.2f}</cbc:Amount>"
+        f"<cbc:InstallmentDueDate>2026-{4 + i:02d}-01</cbc:InstallmentDueDate></cac:PaymentTerms>"
+        for i, p in enumerate(parts)
+    )
+    (invoice,) = ubl_importer.read(ubl(payable=f"{total:.2f}", terms=terms)).invoices
+    assert [i.amount for i in invoice.items] == [eur(f"{p:.2f}") for p in parts]
+    assert invoice.total == eur(f"{total:.2f}")
+    assert invoice.terms is not None
+    assert invoice.terms.notes == ()
+
+
+@given(amounts, st.data())
+def test_a_bad_instalment_amount_anywhere_names_its_element(
+    parts: list[Decimal], data: st.DataObject
+) -> None:
+    where = data.draw(st.integers(0, len(parts) - 1))
+    bad = data.draw(st.sampled_from(["1.234,56", "x", "-1.00", "0", "Infinity", "1E+2"]))
+    terms = "".join(
+        f"<cac:PaymentTerms><cbc:Amount currencyID='EUR'>{bad if i == where else f'{p:.2f}'}"
+        f"</cbc:Amount><cbc:InstallmentDueDate>2026-04-01</cbc:InstallmentDueDate>"
+        "</cac:PaymentTerms>"
+        for i, p in enumerate(parts)
+    )
+    refused(ubl(terms=terms), f"PaymentTerms[{where + 1}]/Amount", repr(bad))
