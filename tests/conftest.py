@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -71,7 +72,10 @@ TEST_STORE = os.environ.get("DUNNING_TEST_STORE", "sqlite")
 
 
 def _uses_the_store(module: object) -> bool:
-    """Whether a test module goes through the command line or the store."""
+    """Whether a test module goes through the command line or the store (and does not already
+    run each test on both backends: ``BOTH_BACKENDS = True``)."""
+    if getattr(module, "BOTH_BACKENDS", False):
+        return False
     names = {getattr(value, "__module__", "") or "" for value in vars(module).values()}
     return any(n == "dunning.cli" or n.startswith("dunning.store") for n in names)
 
@@ -89,3 +93,24 @@ def _store_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
         return
     server = request.getfixturevalue("pg_server")
     monkeypatch.setenv("DUNNING_STORE", str(server.new_database()))
+
+
+# -- fault injection: tests/test_faults.py records its figures, printed at the end of the run ----
+
+FAULT_FIGURES = pytest.StashKey[dict[str, Any]]()
+
+
+@pytest.fixture(scope="session")
+def fault_figures(pytestconfig: pytest.Config) -> dict[str, Any]:
+    """Where tests/test_faults.py puts its figures (kills by point, messages, duplicates...)."""
+    return pytestconfig.stash.setdefault(FAULT_FIGURES, {})
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    figures = config.stash.get(FAULT_FIGURES, None)
+    if figures:
+        from faults_report import report
+
+        terminalreporter.write_sep("=", "fault injection (tests/test_faults.py)")
+        for line in report(figures):
+            terminalreporter.write_line(line)

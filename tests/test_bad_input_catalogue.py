@@ -19,6 +19,7 @@ import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import attrs
@@ -30,7 +31,7 @@ from dunning.calls import _cell as call_cell
 from dunning.calls import read_call_outcomes
 from dunning.dossier import safe_member_name
 from dunning.errors import DataError
-from dunning.importers import fatturapa, read_folder, ubl
+from dunning.importers import fatturapa, read_folder, read_table, ubl
 from dunning.importers import folder as folder_module
 from dunning.letters import manifest_csv
 from dunning.outbox import to_email, write_outbox
@@ -733,6 +734,156 @@ covered(
     "`'=HYPERLINK(...)`, `'@SUM(A1)`, `'+39...` in the cells",
     "every row",
     "tests/test_calls.py::test_calls_csv_is_for_excel_in_italy_and_safe_from_formulas",
+)
+
+# -- tables exported by an ERP (dunning.importers.table) ---------------------------------------
+
+TABLE_HEADER = ["invoice_id", "debtor_id", "issue_date", "due_date", "amount"]
+
+
+def _workbook(*amounts: object) -> bytes:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Fatture"
+    sheet.append(TABLE_HEADER)
+    for n, amount in enumerate(amounts, start=1):
+        sheet.append([f"F{n}", "D1", date(2026, 1, 10), date(2026, 2, 9), amount])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _table_refused(data: bytes, row: int, sees: str, **kwargs: object) -> None:
+    """``read_table`` raises one problem at ``row`` of the sheet, and with
+    ``errors="collect"`` keeps the other rows."""
+    with pytest.raises(DataError) as caught:
+        read_table(data, name="open.xlsx", **kwargs)  # type: ignore[arg-type]
+    found = [(e.source, e.line, e.field) for e in caught.value.errors]
+    assert found == [("open.xlsx sheet 'Fatture'", row, "amount")], found
+    assert sees in caught.value.errors[0].message, caught.value.errors[0].message
+    kept = read_table(data, errors="collect", **kwargs)  # type: ignore[arg-type]
+    assert kept.refused == (row,)
+    assert len(kept.invoices) == 1
+
+
+@case(
+    "table-formula-cell",
+    "an .xlsx cell holding a formula (`=1+1`) where an amount is read",
+    "open.xlsx sheet 'Fatture' row 3: invoice F2, field 'amount': is a formula (=1+1): only values are read; copy the column and paste it as values",
+    "the other rows, with errors='collect'; a formula is never evaluated, nor its cached result trusted",
+)
+def _table_formula(tmp_path: Path) -> None:
+    _table_refused(_workbook(Decimal("10.00"), "=1+1"), 3, "is a formula (=1+1)")
+
+
+@case(
+    "table-error-cell",
+    "an .xlsx cell holding a spreadsheet error (`#N/A`) where an amount is read",
+    "open.xlsx sheet 'Fatture' row 3: invoice F2, field 'amount': holds the spreadsheet error #N/A",
+    "the other rows, with errors='collect'",
+)
+def _table_error_cell(tmp_path: Path) -> None:
+    _table_refused(_workbook(Decimal("10.00"), "#N/A"), 3, "holds the spreadsheet error #N/A")
+
+
+@case(
+    "table-float-cell",
+    "an .xlsx number cell (a binary double) holding 10.005, or 12345678901234.56",
+    "'10.005' has 3 decimals but EUR has 2 / 12345678901234.56 is a floating-point number of 15 significant digits: it cannot hold EUR amounts of 10,000,000,000,000 or more",
+    "the other rows, with errors='collect'; a double is read as the 15 significant digits Excel shows (0.1+0.2 is 0.30), never through its binary expansion",
+)
+def _table_float(tmp_path: Path) -> None:
+    _table_refused(_workbook(0.1 + 0.2, 10.005), 3, "'10.005' has 3 decimals but EUR has 2")
+    _table_refused(_workbook(0.1 + 0.2, 12345678901234.56), 3, "15 significant digits")
+    kept = read_table(_workbook(0.1 + 0.2))
+    assert kept.invoices[0].total == Money("0.30", "EUR")
+
+
+@case(
+    "table-windows-1252-without-dialect",
+    "a CSV export in Windows-1252 (`Caffè` as byte 0xE8) read without dialect='it'",
+    "export.csv: cannot be decoded: not utf-8 (invalid continuation byte after line 1) (a Windows-1252 file: dialect='it' or Dialect(encodings=('utf-8', 'cp1252')))",
+    "nothing: the file's encoding is wrong, the import raises even with errors='collect'",
+)
+def _table_cp1252(tmp_path: Path) -> None:
+    data = "id;name\nD1;Caffè Centrale\n".encode("cp1252")
+    for errors in ("raise", "collect"):
+        with pytest.raises(DataError) as caught:
+            read_table(data, kind="debtors", format="csv", name="export.csv", errors=errors)  # type: ignore[arg-type]
+        (error,) = caught.value.errors
+        assert error.source == "export.csv"
+        assert "cannot be decoded: not utf-8" in error.message
+        assert "dialect='it'" in error.message
+    table = read_table(data, kind="debtors", format="csv", dialect="it")
+    assert table.debtors[0].name == "Caffè Centrale"
+
+
+@case(
+    "table-ambiguous-thousands",
+    "an amount `1.234` in an Italian export (dialect='it'): a thousands dot or a decimal point?",
+    "export.csv line 2: invoice F1, field 'amount': '1.234' is ambiguous: write '1234' if the dot groups thousands, '1,234' if it separates the decimals",
+    "the other rows, with errors='collect'",
+)
+def _table_ambiguous(tmp_path: Path) -> None:
+    data = b"invoice_id;debtor_id;issue_date;due_date;amount\nF1;D1;10/01/2026;09/02/2026;1.234\nF2;D1;10/01/2026;09/02/2026;1.234,00\n"
+    with pytest.raises(DataError) as caught:
+        read_table(data, dialect="it", format="csv", name="export.csv")
+    assert [(e.line, e.field) for e in caught.value.errors] == [(2, "amount")]
+    assert "'1.234' is ambiguous" in caught.value.errors[0].message
+    kept = read_table(data, dialect="it", format="csv", errors="collect")
+    assert kept.invoices[0].total == Money("1234.00", "EUR")
+
+
+@case(
+    "table-formula-text-in-csv",
+    'a CSV cell `=1+1` as an amount, and a debtor name `=HYPERLINK("x")`',
+    "export.csv line 2: invoice F1, field 'amount': '=1+1' is not an amount such as 1234.56; the name is kept as text",
+    "the name as written (a CSV cell is text, never evaluated); the other rows, with errors='collect'",
+)
+def _table_csv_formula(tmp_path: Path) -> None:
+    data = b'invoice_id,debtor_id,debtor_name,issue_date,due_date,amount\nF1,D1,x,2026-01-10,2026-02-09,=1+1\nF2,D2,"=HYPERLINK(""x"")",2026-01-10,2026-02-09,5.00\n'
+    kept = read_table(data, format="csv", name="export.csv", errors="collect")
+    assert [(e.line, e.field) for e in kept.rejected] == [(2, "amount")]
+    assert "'=1+1' is not an amount such as 1234.56" in kept.rejected[0].message
+    assert [d.name for d in kept.debtors] == ["x", '=HYPERLINK("x")']
+
+
+@case(
+    "table-not-a-workbook",
+    "a file named .xlsx that is not a workbook (a damaged ZIP)",
+    "open.xlsx: is not an .xlsx workbook: File is not a zip file",
+    "nothing: the import raises even with errors='collect'",
+)
+def _table_not_xlsx(tmp_path: Path) -> None:
+    path = tmp_path / "open.xlsx"
+    path.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(DataError, match=r"open\.xlsx: is not an \.xlsx workbook"):
+        read_table(path, errors="collect")
+
+
+covered(
+    "table-mixed-currencies",
+    "two instalment rows of one invoice in a table, one in EUR and one in USD",
+    "s.csv line 3: invoice 2026/0001, field 'Valuta': instalment rows of invoice '2026/0001' disagree: USD here, EUR on line 2",
+    "the other invoices (every row of that invoice is left out), with errors='collect'",
+    "tests/test_importer_table.py::test_mixed_currencies_in_one_invoice_are_refused",
+)
+covered(
+    "table-oversized",
+    "a table file larger than MAX_TABLE_BYTES (64 MiB), or with more rows than MAX_TABLE_ROWS (500,000)",
+    "is N bytes, more than the 67,108,864 a table may have (MAX_TABLE_BYTES) / has more than 500,000 rows (MAX_TABLE_ROWS)",
+    "nothing: the file is refused before (bytes) or while (rows) it is read",
+    "tests/test_importer_table.py::test_size_and_row_limits",
+)
+covered(
+    "table-unknown-mapped-column",
+    "a mapping naming a column the file does not have (`Columns(amount='importo totale')`)",
+    "e.csv line 1: field 'importo totale': no such column (Columns.amount); did you mean 'Importo'? the file's columns are ...",
+    "nothing: the import raises even with errors='collect'",
+    "tests/test_importer_table.py::test_header_problems_always_raise_and_name_the_column",
 )
 
 # -- XML in PEC receipts ------------------------------------------------------------------------

@@ -19,6 +19,9 @@ from dunning.errors import DataError
 from dunning.store import EventStore, MessageQueue, QueuedMessage, dispatch
 from dunning.testing import MemoryChannel
 
+#: Each test runs on SQLite and PostgreSQL already (the `url` fixture): CI's second pass skips it.
+BOTH_BACKENDS = True
+
 NOW = datetime(2026, 7, 15, 10, 0, tzinfo=UTC)
 
 
@@ -57,6 +60,7 @@ def queue(url: str) -> Iterator[MessageQueue]:
 def test_enqueue_is_idempotent_and_writes_its_events_in_the_same_transaction(
     queue: MessageQueue,
 ) -> None:
+
     planned = [BlockSet(date(2026, 7, 15), "D1", "the run's events")]
     assert queue.enqueue([message(1), message(2)], events=planned) == [
         message(1).key,

@@ -66,6 +66,10 @@ from dunning.store import (
 from dunning.store.event_store import upgrade
 from helpers import eur
 
+#: Each test runs on SQLite and PostgreSQL already (the `url` fixture): CI's second pass skips it.
+BOTH_BACKENDS = True
+
+
 EVENT_CLASSES = {
     c for c in vars(dunning.events).values() if isinstance(c, type) and issubclass(c, Event)
 } - {Event}

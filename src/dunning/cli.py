@@ -154,6 +154,96 @@ def _append_history(folder: Path, events: Sequence[Event]) -> str:
         store.close()
 
 
+#: The creditor's fields `dunning init` takes as flags or asks for, in the order it asks.
+_CREDITOR_FLAGS = {
+    "name": "the creditor's name, as on its invoices (required)",
+    "vat_number": "VAT number with its country prefix (IT01234567890)",
+    "iban": "the account debtors pay into",
+    "email": "the address reminders are sent from",
+    "pec": "the PEC address formal notices are sent from (Italy)",
+    "phone": "phone number in E.164 form (+39...)",
+    "address": "street and number",
+    "postcode": "postcode",
+    "city": "city",
+    "province": "province code (BO)",
+    "country": "ISO country code (default IT)",
+    "signatory": "who signs the letters",
+}
+
+#: The default policy preset by the creditor's country.
+_PRESET_BY_COUNTRY = {
+    "IT": "italy.stragiudiziale",
+    "US": "us.regulation_f",
+    "DE": "de.mahnwesen",
+    "AT": "de.mahnwesen",
+    "FR": "fr.recouvrement_amiable",
+    "ES": "es.reclamacion_extrajudicial",
+    "GB": "uk.late_payment",
+}
+
+
+def _ask(field: str, text: str) -> str:
+    answer = input(f"{text}\n  {field.replace('_', ' ')}: ")
+    return answer.strip()
+
+
+def _init(args: argparse.Namespace, out: TextIO) -> int:
+    from .model import Creditor, PostalAddress
+    from .scaffold import scaffold
+
+    values = {k: (getattr(args, k) or "").strip() for k in _CREDITOR_FLAGS}
+    interactive = not args.no_input and sys.stdin.isatty()
+    if interactive:
+        print(f"Setting up {args.folder}. Leave a field empty to skip it.", file=out)
+        for field, text in _CREDITOR_FLAGS.items():
+            while not values[field]:
+                values[field] = _ask(field, text)
+                if values[field] or field != "name":
+                    break
+    if not values["name"]:
+        raise DataError("the creditor's name is required: --name 'Tipografia Emiliana S.r.l.'")
+    country = (values["country"] or "IT").upper()
+    address = None
+    if values["address"]:
+        address = PostalAddress(
+            (values["address"],),
+            postcode=values["postcode"],
+            city=values["city"],
+            province=values["province"],
+            country=country,
+        )
+    elif values["postcode"] or values["city"] or values["province"]:
+        raise DataError("--postcode, --city and --province go with --address")
+    locale = {"IT": "it_IT", "DE": "de_DE", "AT": "de_AT", "FR": "fr_FR", "ES": "es_ES"}
+    creditor = Creditor(
+        values["name"],
+        vat_number=values["vat_number"] or None,
+        address=address,
+        iban=values["iban"] or None,
+        email=values["email"] or None,
+        pec=values["pec"] or None,
+        phone=values["phone"] or None,
+        signatory=values["signatory"] or None,
+        country=country,
+        locale=locale.get(country, "en_" + country if country != "GB" else "en_GB"),
+    )
+    preset = args.preset or _PRESET_BY_COUNTRY.get(country, "eu.directive_2011_7")
+    made = scaffold(args.folder, creditor, preset=preset, max_age_business_days=args.max_age)
+    for path in made:
+        kind = "folder" if path.is_dir() else "file"
+        print(f"created {kind:<6} {path}", file=out)
+    print(
+        f"\n{args.folder} is ready for {creditor.name} (policy {preset}). Next:\n"
+        f"  put the e-invoices (FatturaPA .xml/.p7m, UBL) in {args.folder / 'incoming/invoices'}"
+        f" and run: dunning import {args.folder}\n"
+        f"  put the bank statements (camt.053/054) in {args.folder / 'incoming/statements'}"
+        f" and run: dunning reconcile {args.folder}\n"
+        f"  then: dunning run {args.folder} --outbox outbox/  (docs/tutorial.md)",
+        file=out,
+    )
+    return 0
+
+
 def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -168,6 +258,28 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"dunning {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ini = sub.add_parser(
+        "init", help="set up a working folder: dunning.toml, empty tables, incoming folders"
+    )
+    ini.add_argument("folder", type=Path)
+    for flag, text in _CREDITOR_FLAGS.items():
+        ini.add_argument(f"--{flag.replace('_', '-')}", dest=flag, metavar="TEXT", help=text)
+    ini.add_argument(
+        "--preset",
+        choices=sorted(policies.PRESETS),
+        help="the policy (default: by the creditor's country; italy.stragiudiziale for IT)",
+    )
+    ini.add_argument(
+        "--max-age",
+        type=int,
+        default=2,
+        metavar="DAYS",
+        help="plan no reminder while the newest bank data is older than DAYS business days",
+    )
+    ini.add_argument(
+        "--no-input", action="store_true", help="never ask: what the flags do not give stays empty"
+    )
 
     run = sub.add_parser("run", help="plan today's actions and record them")
     run.add_argument("folder", type=Path, help="folder with dunning.toml and the CSV files")
@@ -1177,6 +1289,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     the output went away, e.g. ``dunning run FOLDER | head``)."""
     stream = out or sys.stdout
     commands = {
+        "init": _init,
         "run": _run,
         "explain": _explain,
         "simulate": _simulate,

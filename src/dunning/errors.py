@@ -26,6 +26,7 @@ class DataError(DunningError, ValueError):
         source: str | None = None,
         line: int | None = None,
         errors: tuple[DataError, ...] = (),
+        unit: str = "line",
     ) -> None:
         self.message = message
         self.record = record
@@ -33,12 +34,17 @@ class DataError(DunningError, ValueError):
         self.source = source
         self.line = line
         self.errors = errors
+        self.unit = unit
+        """What ``line`` counts: ``"line"`` in a text file, ``"row"`` in a spreadsheet's sheet
+        or a Parquet file (`dunning.importers.table`)."""
         super().__init__(str(self))
 
     def __str__(self) -> str:
         where = []
         if self.source is not None:
-            where.append(self.source if self.line is None else f"{self.source} line {self.line}")
+            where.append(
+                self.source if self.line is None else f"{self.source} {self.unit} {self.line}"
+            )
         what = []
         if self.record is not None:
             what.append(self.record)

@@ -43,7 +43,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 import attrs
 
@@ -83,7 +83,15 @@ from ..money import MAX_DIGITS, Money, is_currency, minor_units
 from ..portfolio import Portfolio
 from ..rates import RatesError, RateSet
 
-__all__ = ["COLUMNS", "MAX_CSV_BYTES", "REQUIRED_COLUMNS", "Folder", "PolicyConfig", "read_folder"]
+__all__ = [
+    "COLUMNS",
+    "MAX_CSV_BYTES",
+    "REQUIRED_COLUMNS",
+    "Folder",
+    "Incoming",
+    "PolicyConfig",
+    "read_folder",
+]
 
 T = TypeVar("T")
 
@@ -139,6 +147,8 @@ _CONFIG_KEYS: Mapping[str, frozenset[str]] = {
     "interest": frozenset({"reference_rates"}),
     "channels": frozenset({"email", "pec", "sms", "postal"}),
     "store": frozenset({"url"}),
+    "bank": frozenset({"statements", "max_age_business_days"}),
+    "import": frozenset({"invoices"}),
 }
 
 # -- configuration ---------------------------------------------------------------------------
@@ -189,6 +199,19 @@ class PolicyConfig:
 
 
 @attrs.frozen
+class Incoming:
+    """Where a working folder's inputs arrive (``[import]`` and ``[bank]`` of dunning.toml,
+    written by ``dunning init``): the e-invoices to import, the bank statements to reconcile
+    (both relative to the folder), and how old the newest bank data may be, in business days,
+    before a run refuses to plan reminders (None: no such check, the folder's payments come
+    from elsewhere)."""
+
+    invoices: str = "incoming/invoices"
+    statements: str = "incoming/statements"
+    max_age_business_days: int | None = None
+
+
+@attrs.frozen
 class Folder:
     """What `read_folder` found: the portfolio, the policy to apply and the run options."""
 
@@ -203,6 +226,8 @@ class Folder:
     )
     """The ``[channels]`` table: a settings string per channel (``email``, ``pec``, ``sms``,
     ``postal``), for ``dunning send``; secrets come from environment variables it names."""
+    incoming: Incoming = Incoming()
+    """Where invoices and statements arrive, and the bank data's freshness rule."""
 
 
 _PRESET = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
@@ -218,6 +243,7 @@ class _Config:
         self.policy = PolicyConfig()
         self.per_invoice = False
         self.channels: dict[str, str] = {}
+        self.incoming = Incoming()
         try:
             data = tomllib.loads(path.read_bytes().decode("utf-8-sig"))
         except UnicodeDecodeError as exc:
@@ -248,6 +274,7 @@ class _Config:
                     self.channels[name] = value.strip()
                 else:
                     self._fail("channels", name, f"must be a settings string, not {value!r}")
+        self._incoming(data.get("import"), data.get("bank"))
         run = data.get("run")
         if isinstance(run, dict):
             per_invoice = run.get("per_invoice", False)
@@ -330,6 +357,32 @@ class _Config:
             self._fail("policy", "params", f"must be a table [policy.params], not {params!r}")
         else:
             self.policy = PolicyConfig(preset, params)
+
+    def _incoming(self, imports: object, bank: object) -> None:
+        values: dict[str, Any] = {}
+        for table, key, name in (
+            (imports, "invoices", "import"),
+            (bank, "statements", "bank"),
+        ):
+            if isinstance(table, dict) and key in table:
+                value = table[key]
+                if not isinstance(value, str) or not value.strip() or ".." in Path(value).parts:
+                    self._fail(
+                        name, key, f"must be a folder inside the working folder, not {value!r}"
+                    )
+                else:
+                    values[key] = value.strip()
+        if isinstance(bank, dict) and "max_age_business_days" in bank:
+            age = bank["max_age_business_days"]
+            if isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= 60:
+                self._fail(
+                    "bank",
+                    "max_age_business_days",
+                    f"must be a whole number of business days from 0 to 60, not {age!r}",
+                )
+            else:
+                values["max_age_business_days"] = age
+        self.incoming = Incoming(**values)
 
     def _interest(self, table: object) -> None:
         if not isinstance(table, dict):
@@ -1175,5 +1228,11 @@ def read_folder(
         calls = read_call_outcomes(path / CALL_OUTCOMES, portfolio)
         portfolio = attrs.evolve(portfolio, events=portfolio.events + calls)
     return Folder(
-        path, portfolio, config.policy, config.per_invoice, tuple(rejected), config.channels
+        path,
+        portfolio,
+        config.policy,
+        config.per_invoice,
+        tuple(rejected),
+        config.channels,
+        config.incoming,
     )

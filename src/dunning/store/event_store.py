@@ -131,7 +131,8 @@ def _sqlite_engine(url: URL) -> Engine:
         )
         wal = False
     else:
-        _owner_only_file(Path(database))
+        if not database.startswith("file:"):  # a SQLite URI (``?mode=ro``...) names its own
+            _owner_only_file(Path(database))
         engine = sa.create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
