@@ -911,6 +911,202 @@ covered(
 )
 
 
+# -- XML in bank statements (camt.053 / camt.054) and bank data --------------------------------
+
+CAMT_NS = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"
+
+
+def camt_xml(entry: str = "", namespace: str = CAMT_NS) -> bytes:
+    """A camt.053 statement with one entry (a booked credit of 120.00 EUR unless given)."""
+    entry = entry or (
+        '<Ntry><Amt Ccy="EUR">120.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>'
+        "<BookgDt><Dt>2026-02-10</Dt></BookgDt><AcctSvcrRef>B-1</AcctSvcrRef>"
+        "<NtryDtls><TxDtls><RmtInf><Ustrd>Saldo 2026/0001</Ustrd></RmtInf></TxDtls></NtryDtls>"
+        "</Ntry>"
+    )
+    return (
+        f'<Document xmlns="{namespace}"><BkToCstmrStmt><GrpHdr><MsgId>M</MsgId></GrpHdr>'
+        f"<Stmt><Id>S1</Id>{entry}</Stmt></BkToCstmrStmt></Document>"
+    ).encode()
+
+
+def camt_refused(
+    data: bytes, sees: str, record: str | None = None, field: str | None = None
+) -> None:
+    from dunning.importers import camt
+
+    with pytest.raises(DataError) as caught:
+        camt.read(data, name="estratto.xml")
+    error = caught.value
+    assert (error.source, error.record, error.field) == ("estratto.xml", record, field), error
+    assert sees in error.message, error.message
+
+
+@case(
+    "camt-billion-laughs",
+    "a bank statement (camt.053) declaring nested entities (billion laughs)",
+    "estratto.xml: refused: DTDForbidden (...); a bank statement has no DTD, entities or external references",
+    "nothing of that file; the other files and the portfolio are untouched",
+)
+def _camt_laughs(tmp_path: Path) -> None:
+    data = b'<!DOCTYPE d [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><Document>&b;</Document>'
+    camt_refused(data, "refused: DTDForbidden")
+
+
+@case(
+    "camt-external-entity",
+    'a camt.053 with `<!ENTITY x SYSTEM "file:///etc/passwd">` (XXE)',
+    "estratto.xml: refused: DTDForbidden (...)",
+    "nothing of that file; no file is read",
+)
+def _camt_xxe(tmp_path: Path) -> None:
+    data = b'<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><Document>&x;</Document>'
+    camt_refused(data, "refused: DTDForbidden")
+
+
+@case(
+    "camt-malformed",
+    "a bank statement cut short, or an XML file that is not a camt.053/054 (an invoice, a camt.052)",
+    "estratto.xml: is not well-formed XML: ... / has root element <FatturaElettronica>, expected <Document> / camt.052 ... is not read",
+    "nothing of that file",
+)
+def _camt_malformed(tmp_path: Path) -> None:
+    camt_refused(camt_xml()[:-20], "is not well-formed XML")
+    camt_refused(b"<FatturaElettronica/>", "expected <Document>", record="FatturaElettronica")
+    camt_refused(
+        b"<Document><BkToCstmrAcctRpt/></Document>",
+        "camt.052, an intraday account report, is not read",
+        record="Document",
+        field="BkToCstmrAcctRpt",
+    )
+
+
+@case(
+    "camt-unsupported-version",
+    "a camt.053.001.01 or .001.12 file (the namespace says so)",
+    "estratto.xml: Document: is camt.053.001.12 (namespace ...): versions 02 to 08 are read",
+    "nothing of that file",
+)
+def _camt_version(tmp_path: Path) -> None:
+    namespace = CAMT_NS.replace("001.02", "001.12")
+    camt_refused(camt_xml(namespace=namespace), "versions 02 to 08 are read", record="Document")
+
+
+@case(
+    "camt-bad-entry",
+    "an entry with amount `12,50`, an unknown currency, no `CdtDbtInd`, no status or an impossible date",
+    "estratto.xml: BkToCstmrStmt/Stmt[1]/Ntry[1], field 'Amt': '12,50' is not an amount such as 1234.56",
+    "nothing of that file: a statement is read whole or not at all",
+)
+def _camt_bad_entry(tmp_path: Path) -> None:
+    entry = camt_xml().decode().split("<Stmt><Id>S1</Id>")[1].split("</Stmt>")[0]
+    bad = entry.replace(">120.00<", ">12,50<")
+    camt_refused(camt_xml(bad), "'12,50' is not an amount", "BkToCstmrStmt/Stmt[1]/Ntry[1]", "Amt")
+    bad = entry.replace("2026-02-10", "2026-02-30")
+    camt_refused(camt_xml(bad), "is not a date", "BkToCstmrStmt/Stmt[1]/Ntry[1]", "BookgDt/Dt")
+
+
+@case(
+    "camt-batch-does-not-add-up",
+    "a batched entry (several TxDtls) whose transactions do not add up to the entry",
+    "estratto.xml: BkToCstmrStmt/Stmt[1]/Ntry[1], field 'NtryDtls': the 2 transactions of the batch add up to 100.00 EUR, but the entry books 120.00 EUR",
+    "nothing of that file",
+)
+def _camt_batch(tmp_path: Path) -> None:
+    txs = "".join(f'<TxDtls><Amt Ccy="EUR">{a}</Amt></TxDtls>' for a in ("60.00", "40.00"))
+    entry = (
+        '<Ntry><Amt Ccy="EUR">120.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>'
+        f"<BookgDt><Dt>2026-02-10</Dt></BookgDt><NtryDtls>{txs}</NtryDtls></Ntry>"
+    )
+    camt_refused(
+        camt_xml(entry), "add up to 100.00 EUR", "BkToCstmrStmt/Stmt[1]/Ntry[1]", "NtryDtls"
+    )
+
+
+@case(
+    "camt-too-large",
+    "a bank statement larger than MAX_CAMT_BYTES (32 MiB)",
+    "estratto.xml: is N bytes, more than the 33,554,432 a bank statement may have (MAX_CAMT_BYTES)",
+    "nothing: the file is not parsed",
+)
+def _camt_large(tmp_path: Path) -> None:
+    from dunning.importers import camt
+
+    path = tmp_path / "estratto.xml"
+    with path.open("wb") as out:
+        out.truncate(camt.MAX_CAMT_BYTES + 1)
+    with pytest.raises(DataError, match="more than the 33,554,432 a bank statement may have"):
+        camt.read(path)
+
+
+@case(
+    "camt-debit-or-reversal",
+    "a statement with a debit, a reversed credit (RvslInd true, e.g. a direct-debit refund) and a pending entry",
+    "no error: they are not payments; Statement.other lists each with its kind and why",
+    "the booked credits, as payments",
+)
+def _camt_other(tmp_path: Path) -> None:
+    from dunning.importers import camt
+
+    entry = camt_xml().decode().split("<Stmt><Id>S1</Id>")[1].split("</Stmt>")[0]
+    debit = entry.replace("CRDT", "DBIT").replace("B-1", "B-2")
+    reversed_ = debit.replace("<Sts>", "<RvslInd>true</RvslInd><Sts>").replace("B-2", "B-3")
+    pending = entry.replace("BOOK", "PDNG").replace("B-1", "B-4")
+    statement = camt.read_statement(camt_xml(entry + debit + reversed_ + pending))
+    assert [p.id for p in statement.payments] == ["B-1"]
+    assert [o.kind for o in statement.other] == ["debit", "reversal", "not_booked"]
+
+
+@case(
+    "statement-payment-without-debtor",
+    "a payment read from a bank statement (debtor_id empty) put into a Portfolio before reconcile",
+    "payment B-1, field 'debtor_id': has no debtor: a payment read from a bank statement joins the portfolio once dunning.reconcile has matched it to a debtor",
+    "nothing: the portfolio is not built",
+)
+def _no_debtor(tmp_path: Path) -> None:
+    from dunning.importers import camt
+
+    (pay,) = camt.read(camt_xml())
+    with pytest.raises(DataError) as caught:
+        Portfolio(CREDITOR, [Debtor("D1", "Osteria")], payments=[pay])
+    assert (caught.value.record, caught.value.field) == ("payment B-1", "debtor_id")
+
+
+@case(
+    "statement-reconciled-twice",
+    "the same bank statement reconciled twice (or a camt.054 and the camt.053 with the same entries)",
+    "no error: the second time every payment is unmatched as `already recorded as payment B-1`",
+    "the payments of the first time, once",
+)
+def _twice(tmp_path: Path) -> None:
+    from dunning import reconcile
+    from dunning.importers import camt
+
+    folder = read_folder(write(tmp_path)).portfolio
+    pays = camt.read(camt_xml())
+    first = reconcile(folder, pays, date(2026, 2, 11))
+    assert [m.debtor_id for m in first.matched] == ["D1"]
+    again = reconcile(first.apply(folder), pays, date(2026, 2, 11))
+    assert again.matched == ()
+    assert again.unmatched[0].reason == "already recorded as payment B-1"
+
+
+@case(
+    "debtors-bad-iban",
+    "debtors.csv `iban` cell `IT61X0542811101000000123456` (a wrong check digit) or `IT60-X054...`",
+    "debtors.csv line 2: debtor D1, field 'iban': 'IT61X0542811101000000123456' is not a valid IBAN: the number's checksum or check digit is invalid",
+    "the other debtors, with on_error='skip'",
+)
+def _bad_iban(tmp_path: Path) -> None:
+    debtors = DEBTORS.replace("id,name,kind,email", "id,name,kind,email,iban").replace(
+        "osteria@example.com", "osteria@example.com,IT61X0542811101000000123456"
+    )
+    path = write(tmp_path, debtors_csv=debtors)
+    refused(
+        path, ("debtors.csv", 2, "debtor D1", "iban"), "is not a valid IBAN: the number's checksum"
+    )
+
+
 # -- XML e-invoices (FatturaPA, UBL) -------------------------------------------------------
 
 

@@ -165,6 +165,30 @@ def test_every_debtor_column(tmp_path: Path) -> None:
     assert (d2.opt_out, d2.tags, d2.block, d2.policy) == (frozenset(), frozenset(), None, None)
 
 
+def test_the_iban_column(tmp_path: Path) -> None:
+    debtors = (
+        "id,name,iban\n"
+        'D1,Osteria del Portico,"IT60 X054 2811 1010 0000 0123 456 de89370400440532013000"\n'
+        "D2,Marco Rinaldi,IT60X0542811101000000123456; DE89 3704 0044 0532 0130 00\n"
+        "D3,Pizzeria,\n"
+    )
+    d1, d2, d3 = read_folder(folder(tmp_path, debtors_csv=debtors)).portfolio.debtors
+    both = {"IT60X0542811101000000123456", "DE89370400440532013000"}
+    assert (d1.ibans, d2.ibans, d3.ibans) == (both, both, frozenset())
+
+
+def test_a_bad_iban_is_reported_at_its_line(tmp_path: Path) -> None:
+    debtors = "id,name,iban\nD1,Osteria,IT61X0542811101000000123456\nD2,Marco Rinaldi,\n"
+    error = only(folder(tmp_path, debtors_csv=debtors))
+    assert (error.source, error.line, error.record, error.field) == (
+        "debtors.csv",
+        2,
+        "debtor D1",
+        "iban",
+    )
+    assert "'IT61X0542811101000000123456' is not a valid IBAN: " in error.message
+
+
 def test_instalments_are_grouped_in_row_order(tmp_path: Path) -> None:
     invoices = (
         "invoice_id,debtor_id,number,issue_date,due_date,amount,currency,kind,applies_to,"

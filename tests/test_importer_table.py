@@ -464,3 +464,17 @@ def test_debtor_columns_of_an_invoice_table_are_all_or_nothing() -> None:
         read_table(data, format="csv")
     with pytest.raises(DataError, match=r"no such column \(Columns.debtor_email\)"):
         read_table(data, Columns(debtor_name="debtor_pec", debtor_email="Email"), format="csv")
+
+
+def test_a_debtor_table_with_the_ibans_the_debtor_pays_from() -> None:
+    data = (
+        b"Codice,Ragione sociale,IBAN\n"
+        b"C1,Bar Centrale,IT60 X054 2811 1010 0000 0123 456; DE89370400440532013000\n"
+        b"C2,Osteria,IT61X0542811101000000123456\n"
+    )
+    columns = Columns(debtor_id="Codice", debtor_name="Ragione sociale", debtor_iban="IBAN")
+    table = read_table(data, columns, kind="debtors", errors="collect", name="clienti.csv")
+    assert [(d.id, d.ibans) for d in table.debtors] == [
+        ("C1", {"IT60X0542811101000000123456", "DE89370400440532013000"})
+    ]
+    assert [(e.line, e.field) for e in table.rejected] == [(3, "IBAN")]

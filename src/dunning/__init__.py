@@ -93,6 +93,14 @@ from .policy import Policy, first_of
 from .portfolio import Portfolio
 from .proposal import Action, Alert, Proposal, Timeline, Waiting
 from .rates import Rate, RateSet
+from .reconciliation import (
+    Freshness,
+    Match,
+    Reconciliation,
+    Unmatched,
+    check_freshness,
+    reconcile,
+)
 from .rules import (
     before_limitation,
     call_limits,
@@ -146,6 +154,7 @@ __all__ = [
     "Event",
     "Explanation",
     "FranceL441_10",
+    "Freshness",
     "GermanyBGB288",
     "Guard",
     "HandOverApproved",
@@ -161,6 +170,7 @@ __all__ = [
     "Ladder",
     "LevelReset",
     "LimitationRules",
+    "Match",
     "MessageSent",
     "Money",
     "OpenItem",
@@ -176,6 +186,7 @@ __all__ = [
     "Proposal",
     "Rate",
     "RateSet",
+    "Reconciliation",
     "Regime",
     "Route",
     "Routes",
@@ -185,6 +196,7 @@ __all__ = [
     "Step",
     "Timeline",
     "UKLatePayment1998",
+    "Unmatched",
     "Waiting",
     "WrittenOff",
     "__version__",
@@ -199,6 +211,7 @@ __all__ = [
     "blocked",
     "by_reference_then_oldest",
     "call_limits",
+    "check_freshness",
     "compensation",
     "contact_caps",
     "days_overdue_at_least",
@@ -228,6 +241,7 @@ __all__ = [
     "promise_pause",
     "propose_plan",
     "rates",
+    "reconcile",
     "reminders_sent_at_least",
     "simulate",
     "sms",

@@ -30,6 +30,7 @@ from .history import append_events, read_events
 from .importers.folder import CONFIG, Folder, read_folder
 from .interest import REGIMES, Regime, get_regime
 from .letters import ENVELOPES, MissingExtra
+from .model import Payment
 from .outbox import INDEX, write_outbox
 from .outbox import _write as write_file
 from .policy import PolicyLike
@@ -281,6 +282,20 @@ def _parser() -> argparse.ArgumentParser:
         "--no-input", action="store_true", help="never ask: what the flags do not give stays empty"
     )
 
+    rcn = sub.add_parser(
+        "reconcile", help="read bank statements (camt.053/054) and match their payments"
+    )
+    rcn.add_argument("folder", type=Path)
+    rcn.add_argument(
+        "statements",
+        nargs="*",
+        type=Path,
+        metavar="STATEMENT",
+        help="camt files (default: every .xml in the folder's [bank] statements folder)",
+    )
+    rcn.add_argument("--as-of", type=_date, help="the day of the reconciliation (default: today)")
+    rcn.add_argument("--dry-run", action="store_true", help="print, record nothing")
+
     run = sub.add_parser("run", help="plan today's actions and record them")
     run.add_argument("folder", type=Path, help="folder with dunning.toml and the CSV files")
     run.add_argument("--as-of", type=_date, help="the day to plan for (default: today)")
@@ -289,6 +304,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--per-invoice", action="store_true", help="one action per invoice")
     run.add_argument("--why", action="store_true", help="print the reason for each action")
     run.add_argument("--waiting", action="store_true", help="also list debtors with no action")
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="plan reminders even when the newest bank data is too old (recorded in the outbox)",
+    )
     run.add_argument(
         "--outbox",
         type=Path,
@@ -440,12 +460,187 @@ def _warn_unallocatable(data: Folder) -> None:
         )
 
 
+#: What `dunning reconcile` records of each statement it read, in the working folder.
+BANK_RECORD = Path(".dunning") / "statements.json"
+
+
+def _statements_read(folder: Path) -> list[dict[str, Any]]:
+    path = folder / BANK_RECORD
+    if not path.exists():
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise DataError(f"not valid JSON: {exc}", source=str(path)) from None
+    if not isinstance(data, list):
+        raise DataError("must be a list of statements", source=str(path))
+    return data
+
+
+def _newest_bank_data(folder: Path) -> date | None:
+    days = [
+        date.fromisoformat(s["data_date"]) for s in _statements_read(folder) if s.get("data_date")
+    ]
+    return max(days, default=None)
+
+
+def _bank_guard(
+    args: argparse.Namespace, data: Folder, policy: PolicyLike, proposal: Proposal, as_of: date
+) -> tuple[Proposal, dict[str, Any] | None]:
+    """Hold the reminders while the newest bank data is older than ``[bank]
+    max_age_business_days`` (unless ``--force``): nobody is chased for money already paid."""
+    max_age = data.incoming.max_age_business_days
+    if max_age is None:
+        return proposal, None
+    from .reconciliation import check_freshness
+
+    calendars = list(dict.fromkeys(p.calendar for p in policy.all_policies))
+    newest = _newest_bank_data(args.folder)
+    guard = check_freshness(newest, as_of, calendars[0] if calendars else None, max_age)
+    info: dict[str, Any] = {
+        "newest": newest.isoformat() if newest else None,
+        "age_business_days": guard.age,
+        "max_age_business_days": max_age,
+        "fresh": guard.fresh,
+    }
+    if guard.fresh:
+        return proposal, info
+    if args.force:
+        info["forced"] = True
+        print(f"dunning: warning: {guard.why}; planning all the same (--force)", file=sys.stderr)
+        return proposal, info
+    held = guard.apply(proposal)
+    if len(held) < len(proposal):
+        print(
+            f"dunning: {len(proposal) - len(held)} reminder(s) held: {guard.why} "
+            "(`dunning reconcile FOLDER`, or `dunning run ... --force`)",
+            file=sys.stderr,
+        )
+    return held, info
+
+
+def _reconcile(args: argparse.Namespace, out: TextIO) -> int:
+    import hashlib
+
+    from .importers import camt
+    from .reconciliation import reconcile
+
+    data, _policy, history = _load(args.folder)
+    files: list[Path] = list(args.statements)
+    if not files:
+        where = args.folder / data.incoming.statements
+        files = sorted(p for p in where.glob("*") if p.suffix.lower() in (".xml", ".camt"))
+        if not files:
+            raise DataError(
+                f"no statement in {where}: put the bank's camt.053/camt.054 files there, or "
+                "name them: dunning reconcile FOLDER FILE..."
+            )
+    statements = []
+    for file in files:
+        content = file.read_bytes()
+        for statement in camt.read_statements(content, name=str(file)):
+            statements.append((file, hashlib.sha256(content).hexdigest(), statement))
+    payments = [p for _, _, st in statements for p in st.payments]
+    as_of: date = args.as_of or date.today()
+    result = reconcile(data.portfolio, payments, as_of, history)
+    print(result.report(), file=out)
+    newest = camt.newest_data_date([st for _, _, st in statements])
+    if newest is not None:
+        print(f"Newest bank data: {newest.isoformat()}.", file=out)
+    if args.dry_run:
+        print("Nothing recorded (--dry-run).", file=out)
+        return 0
+    if result.payments:
+        _append_payments(args.folder, result.payments)
+        print(
+            f"{len(result.payments)} payment(s) added to {args.folder / 'payments.csv'}.", file=out
+        )
+    unmatched = args.folder / "unmatched.csv"
+    rows = [
+        [u.payment.id, u.payment.date.isoformat(), str(u.payment.amount.amount),
+         u.payment.amount.currency, u.payment.payer_name or "", u.payment.payer_iban or "",
+         u.payment.reference or "", u.reason]
+        for u in result.to_allocate
+    ]  # fmt: skip
+    header = ["payment_id", "date", "amount", "currency", "payer", "payer_iban", "reference", "why"]
+    write_file(unmatched, _csv_text([header, *rows]).encode("utf-8"))
+    if rows:
+        print(
+            f"{len(rows)} payment(s) to allocate by hand: {unmatched} (add each to payments.csv "
+            "with its debtor_id; the next reconcile then leaves it out).",
+            file=out,
+        )
+    record = {r.get("sha256"): r for r in _statements_read(args.folder)}
+    for file, digest, statement in statements:
+        record.setdefault(
+            digest,
+            {
+                "file": file.name,
+                "sha256": digest,
+                "id": statement.id,
+                "account": statement.account_iban or "",
+                "data_date": statement.data_date.isoformat() if statement.data_date else None,
+                "payments": len(statement.payments),
+                "reconciled_on": as_of.isoformat(),
+            },
+        )
+    (args.folder / BANK_RECORD).parent.mkdir(mode=0o700, exist_ok=True)
+    write_file(
+        args.folder / BANK_RECORD,
+        json.dumps(
+            sorted(record.values(), key=lambda r: str(r.get("data_date"))), indent=2
+        ).encode(),
+    )
+    return 0
+
+
+def _csv_text(rows: Sequence[Sequence[str]]) -> str:
+    """CSV text of ``rows``, a cell that a spreadsheet would run as a formula quoted as text."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for row in rows:
+        writer.writerow(["'" + c if c[:1] in ("=", "+", "-", "@", "\t", "\r") else c for c in row])
+    return buffer.getvalue()
+
+
+def _append_payments(folder: Path, payments: Sequence[Payment]) -> None:
+    """Add ``payments`` (matched, each with its debtor) to the folder's payments.csv, keeping
+    its columns, in one replace of the file."""
+    import csv
+    import io
+
+    from .importers.folder import PAYMENTS
+
+    path = folder / PAYMENTS
+    text = path.read_bytes().decode("utf-8-sig")
+    header = next(csv.reader(io.StringIO(text)), [])
+
+    def cells(p: Payment) -> dict[str, str]:
+        return {
+            "payment_id": p.id,
+            "debtor_id": p.debtor_id,
+            "date": p.date.isoformat(),
+            "amount": str(p.amount.amount),
+            "currency": p.amount.currency,
+            "reference": (p.reference or "").replace("\n", " "),
+        }
+
+    rows = [[cells(p).get(c, "") for c in header] for p in payments]
+    if text and not text.endswith("\n"):
+        text += "\n"
+    write_file(path, (text + _csv_text(rows)).encode("utf-8"))
+
+
 def _run(args: argparse.Namespace, out: TextIO) -> int:
     data, policy, history = _load(args.folder)
     as_of: date = args.as_of or date.today()
     per_invoice = args.per_invoice or data.per_invoice
     proposal = plan(data.portfolio, policy, as_of, history, per_invoice=per_invoice)
     _warn_unallocatable(data)
+    proposal, bank = _bank_guard(args, data, policy, proposal, as_of)
     if args.json:
         # standard output stays a JSON list of actions: the alerts go to standard error
         print(proposal.to_json(), file=out)
@@ -470,6 +665,8 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
             "as_of": as_of.isoformat(),
             "recorded": not args.dry_run,
         }
+        if bank is not None:
+            run_info["bank_data"] = bank
         write_file(args.outbox / RUN_INFO, json.dumps(run_info, indent=2).encode("utf-8"))
         print(
             f"{files} message(s) written to {args.outbox} for review "
@@ -1291,6 +1488,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     commands = {
         "init": _init,
         "run": _run,
+        "reconcile": _reconcile,
         "explain": _explain,
         "simulate": _simulate,
         "rates": _rates,

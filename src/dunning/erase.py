@@ -67,6 +67,7 @@ PERSONAL_COLUMNS: tuple[str, ...] = (
     "city",
     "province",
     "contact_person",
+    "iban",
 )
 
 #: Free-text fields of events (notes and reasons typed by people or copied from replies,

@@ -179,6 +179,15 @@ def _frozenset(value: Iterable[str] | None) -> frozenset[str]:
     return frozenset(value)
 
 
+def _compact_iban(iban: str) -> str:
+    """``iban`` without spaces, in upper case: ``"it60 x054 ..."`` → ``"IT60X054..."``."""
+    return "".join(iban.split()).upper()
+
+
+def _ibans(value: Iterable[str] | None) -> frozenset[str]:
+    return frozenset(_compact_iban(i) if isinstance(i, str) else i for i in _frozenset(value))
+
+
 @attrs.frozen
 class PostalAddress:
     """A postal address in the form a window envelope needs."""
@@ -265,6 +274,9 @@ class Debtor:
     tags: frozenset[str] = attrs.field(default=frozenset(), converter=_frozenset)
     block: str | None = None
     policy: str | None = None
+    ibans: frozenset[str] = attrs.field(default=frozenset(), converter=_ibans)
+    """The IBANs the debtor pays from (compact, upper case, checked with `stdnum.iban`):
+    `dunning.reconcile` matches a bank payment by amount only when it comes from one of them."""
 
     def __attrs_post_init__(self) -> None:
         _require_text("debtor", "id", self.id)
@@ -288,6 +300,9 @@ class Debtor:
         unknown = self.opt_out - set(CHANNELS)
         if unknown:
             raise _fail(rec, "opt_out", f"unknown channel(s) {sorted(unknown)}")
+        for iban in sorted(self.ibans):
+            if why := _iban_error(iban):
+                raise _fail(rec, "ibans", f"{iban!r} is not a valid IBAN: {why}")
         if self.timezone is not None:
             try:
                 ZoneInfo(self.timezone)
@@ -476,11 +491,23 @@ class CreditNote:
         _require_money(rec, "amount", self.amount)
 
 
+def _optional_iban(value: str | None) -> str | None:
+    return _compact_iban(value) if isinstance(value, str) else value
+
+
 @attrs.frozen
 class Payment:
     """Money received, by value date. ``reference`` is the remittance text or invoice id.
 
     Allocation to open items: the invoice named by the reference first, then oldest due first.
+
+    A payment read from a bank statement (`dunning.importers.camt`) does not know its debtor
+    yet: its ``debtor_id`` is empty (``""``) until `dunning.reconcile` matches it, and a
+    `Portfolio` refuses a payment without a debtor. ``payer_iban`` (compact, upper case, as
+    the bank wrote it: it is not checked, since a payment cannot be refused for its payer's
+    account number) and ``payer_name`` say who paid; ``bank_reference`` is the bank's
+    reference of the entry (its ``AcctSvcrRef``), which keeps a statement read twice from
+    being counted twice.
     """
 
     id: str
@@ -488,10 +515,27 @@ class Payment:
     date: date
     amount: Money
     reference: str | None = None
+    payer_iban: str | None = attrs.field(default=None, converter=_optional_iban)
+    payer_name: str | None = None
+    bank_reference: str | None = None
 
     def __attrs_post_init__(self) -> None:
         _require_text("payment", "id", self.id)
         _one_line("payment", "id", self.id)
         rec = f"payment {self.id}"
+        if not isinstance(self.debtor_id, str):
+            raise _fail(rec, "debtor_id", f"must be a string, not {self.debtor_id!r}")
+        _one_line(rec, "debtor_id", self.debtor_id)
         _require_date(rec, "date", self.date)
         _require_money(rec, "amount", self.amount)
+        for field in ("payer_iban", "payer_name", "bank_reference"):
+            value = getattr(self, field)
+            if value is not None and not isinstance(value, str):
+                raise _fail(rec, field, f"must be a string, not {value!r}")
+            _one_line(rec, field, value)
+
+    @property
+    def matched(self) -> bool:
+        """Whether the payment has a debtor (a statement payment gets one from
+        `dunning.reconcile`)."""
+        return bool(self.debtor_id)

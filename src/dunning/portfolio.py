@@ -81,6 +81,14 @@ class Portfolio:
             ("payment", self.payments),
             ("credit note", self.credit_notes),
         ]
+        for pay in self.payments:
+            if not pay.debtor_id:
+                raise DataError(
+                    "has no debtor: a payment read from a bank statement joins the portfolio "
+                    "once dunning.reconcile has matched it to a debtor",
+                    record=f"payment {pay.id}",
+                    field="debtor_id",
+                )
         for what, records in groups:
             for record in records:
                 if record.debtor_id not in ids:

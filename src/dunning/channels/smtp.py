@@ -410,7 +410,7 @@ class SMTPChannel(BaseChannel):
         where = f"{self.host}:{self.port}"
         sender = self.mail_from or message.sender
         options: list[str] = []
-        if any(b > 127 for b in message.content) and conn.has_extn("8bitmime"):
+        if not message.content.isascii() and conn.has_extn("8bitmime"):
             options.append("BODY=8BITMIME")
         if not all(a.isascii() for a in (sender, *message.recipients)):
             if not conn.has_extn("smtputf8"):

@@ -5,7 +5,8 @@ in Italy, with a header row; an empty cell means "not given")::
 
     dunning.toml    [creditor], [policy] (+ [policy.params]), [run]
     debtors.csv     id,name,kind,vat_number,tax_code,email,pec,phone,address,postcode,city,
-                    province,country,locale,timezone,contact_person,opt_out,tags,block,policy
+                    province,country,locale,timezone,contact_person,opt_out,tags,block,policy,
+                    iban
     invoices.csv    invoice_id,debtor_id,number,issue_date,due_date,amount,currency,kind,
                     applies_to,documents,performed_on
     payments.csv    payment_id,debtor_id,date,amount,currency,reference
@@ -17,7 +18,9 @@ in Italy, with a header row; an empty cell means "not given")::
 Dates are ISO (``2026-07-15``); amounts are plain decimals with a dot (``1234.56``), read
 straight into `Decimal`; in a ``;``-separated file with a decimal comma (``1.234,56``). Lists
 (``opt_out``, ``tags``, ``documents``) are ``;``-separated; several street lines in ``address``
-are ``|``-separated. In ``invoices.csv`` each row is one open item: rows sharing an
+are ``|``-separated. The ``iban`` cell of ``debtors.csv`` holds the IBANs the debtor pays
+from, separated by ``;`` or spaces (an IBAN may itself be written in groups of four: see
+`split_ibans`). In ``invoices.csv`` each row is one open item: rows sharing an
 ``invoice_id`` are the instalments of one invoice (an exact repeat of a row is an error), and
 ``kind=credit_note`` rows are credit notes (``applies_to`` names the invoice they reduce).
 In ``events.csv`` the ``event`` cell says which event a row records and which other cells it
@@ -78,6 +81,7 @@ from ..model import (
     OpenItem,
     Payment,
     PostalAddress,
+    _iban_error,
 )
 from ..money import MAX_DIGITS, Money, is_currency, minor_units
 from ..portfolio import Portfolio
@@ -91,6 +95,7 @@ __all__ = [
     "Incoming",
     "PolicyConfig",
     "read_folder",
+    "split_ibans",
 ]
 
 T = TypeVar("T")
@@ -117,7 +122,7 @@ def _header(text: str) -> tuple[str, ...]:
 COLUMNS: Mapping[str, tuple[str, ...]] = {
     DEBTORS: _header(
         "id,name,kind,vat_number,tax_code,email,pec,phone,address,postcode,city,province,"
-        "country,locale,timezone,contact_person,opt_out,tags,block,policy"
+        "country,locale,timezone,contact_person,opt_out,tags,block,policy,iban"
     ),
     INVOICES: _header(
         "invoice_id,debtor_id,number,issue_date,due_date,amount,currency,kind,applies_to,documents,"
@@ -714,6 +719,33 @@ class _Known:
         return invoice
 
 
+_IBAN_START = re.compile(r"^[A-Za-z]{2}[0-9]{2}")
+
+
+def split_ibans(text: str) -> tuple[str, ...]:
+    """The IBANs of a ``debtors.csv`` ``iban`` cell, compact and upper case: several are
+    separated by ``;`` or by spaces, and each may be written in groups of four. A word that
+    starts like an IBAN (two letters, two digits) begins a new one once the words before it
+    make a valid IBAN.
+
+    >>> split_ibans("IT60 X054 2811 1010 0000 0123 456 DE89370400440532013000")
+    ('IT60X0542811101000000123456', 'DE89370400440532013000')
+    >>> split_ibans("IT60X0542811101000000123456; it60 x054 2811 1010 0000 0123 456")
+    ('IT60X0542811101000000123456', 'IT60X0542811101000000123456')
+    """
+    found: list[str] = []
+    for part in text.split(";"):
+        current = ""
+        for word in part.split():
+            if current and _IBAN_START.match(word) and _iban_error(current) is None:
+                found.append(current)
+                current = ""
+            current += word.upper()
+        if current:
+            found.append(current)
+    return tuple(found)
+
+
 def _debtors(rows: list[_Row], known: _Known) -> None:
     for row in rows:
         debtor_id = row.need("id")
@@ -730,6 +762,10 @@ def _debtors(rows: list[_Row], known: _Known) -> None:
         elif place:
             row.fail("address", f"{', '.join(place)} given without a street line in 'address'")
         name = row.need("name")
+        ibans = split_ibans(row.get("iban") or "")
+        for iban in ibans:
+            if why := _iban_error(iban):
+                row.fail("iban", f"{iban!r} is not a valid IBAN: {why}")
         debtor = None
         if debtor_id is not None and name is not None:
             debtor = row.build(
@@ -751,6 +787,7 @@ def _debtors(rows: list[_Row], known: _Known) -> None:
                 tags=row.split("tags"),
                 block=row.get("block"),
                 policy=row.get("policy"),
+                ibans=() if "iban" in row.failed else ibans,
             )
         if debtor is not None and row.ok:
             known.debtors[debtor.id] = debtor

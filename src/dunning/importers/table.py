@@ -205,6 +205,7 @@ class Columns:
     debtor_tags: str | None = _Name
     debtor_block: str | None = _Name
     debtor_policy: str | None = _Name
+    debtor_iban: str | None = _Name
     constants: tuple[tuple[str, str], ...] = attrs.field(
         default=(), converter=_constants, validator=_constants_valid, kw_only=True
     )

@@ -67,6 +67,9 @@ __all__ = [
 #: The states a dispatcher claims a message from.
 CLAIMABLE = ("queued", "temporary")
 
+#: After how many new messages an enqueue refreshes PostgreSQL's statistics of the queue.
+_ANALYZE_AFTER = 1000
+
 #: How many times an outcome is written again when a concurrent writer took its event's
 #: sequence number (PostgreSQL; SQLite writers take turns).
 _RETRIES = 8
@@ -161,6 +164,9 @@ class MessageQueue:
                 with self.store._write() as conn:
                     new = self._enqueue(conn, batch, when)
                     _insert_rows(conn, rows, {}, when, "append")
+                    if len(new) >= _ANALYZE_AFTER and self.store.backend == "postgresql":
+                        # fresh statistics, or the planner sorts the whole queue per claim
+                        conn.execute(sa.text("ANALYZE messages"))
                     return new
             except sa.exc.IntegrityError:
                 if attempt == _RETRIES - 1:
@@ -272,6 +278,8 @@ class MessageQueue:
                     new.append(key)
             if logs:
                 conn.execute(sa.insert(schema.message_log), logs)
+            if len(new) >= _ANALYZE_AFTER and self.store.backend == "postgresql":
+                conn.execute(sa.text("ANALYZE messages"))  # see enqueue
             return new
 
     # -- the dispatcher's two steps ----------------------------------------------------------
@@ -292,33 +300,43 @@ class MessageQueue:
         ``worker``: it becomes ``sending`` and the claim is committed before this returns.
         None when there is nothing to take. No two claims ever return the same message."""
         t = schema.messages
-        query = (
-            sa.select(t.c.key)
-            .where(t.c.state.in_(CLAIMABLE), t.c.approved_at.is_not(None))
-            .where(sa.or_(t.c.not_before.is_(None), t.c.not_before <= now))
-            .where(sa.or_(t.c.not_after.is_(None), t.c.not_after >= now))
-            .order_by(t.c.queued_at, t.c.key)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        )
-        if channels is not None:
-            query = query.where(t.c.channel.in_(sorted(channels)))
-        if exclude:
-            query = query.where(t.c.key.not_in(sorted(exclude)))
-        if outbox is not None:
-            query = query.where(t.c.outbox == outbox)
+
+        def oldest(state: str, chunk: list[str] | None) -> tuple[Any, str] | None:
+            # one query per state (``state = :s``), each walking the claim index
+            # (state, queued_at, key) in order and stopping at the first that may leave:
+            # ``state IN (...)`` made PostgreSQL sort every claimable row for every claim
+            query = (
+                sa.select(t.c.queued_at, t.c.key)
+                .where(t.c.state == state, t.c.approved_at.is_not(None))
+                .where(sa.or_(t.c.not_before.is_(None), t.c.not_before <= now))
+                .where(sa.or_(t.c.not_after.is_(None), t.c.not_after >= now))
+                .order_by(t.c.queued_at, t.c.key)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            if channels is not None:
+                query = query.where(t.c.channel.in_(sorted(channels)))
+            if exclude:
+                query = query.where(t.c.key.not_in(sorted(exclude)))
+            if outbox is not None:
+                query = query.where(t.c.outbox == outbox)
+            if chunk is not None:
+                query = query.where(t.c.key.in_(chunk))
+            row = conn.execute(query).first()
+            return None if row is None else (row[0], row[1])
+
         wanted = None if keys is None else sorted(keys)
+        chunks: list[list[str] | None] = (
+            [None] if wanted is None else [wanted[i : i + 500] for i in range(0, len(wanted), 500)]
+        )
         when = self.store._clock()
         with self.store._write() as conn:
-            if wanted is None:
-                key = conn.execute(query).scalar()
-            else:
-                key = None
-                for start in range(0, len(wanted), 500):
-                    chunk = wanted[start : start + 500]
-                    key = conn.execute(query.where(t.c.key.in_(chunk))).scalar()
-                    if key is not None:
-                        break
+            key = None
+            for chunk in chunks:
+                found = [c for c in (oldest(s, chunk) for s in CLAIMABLE) if c is not None]
+                if found:
+                    key = min(found)[1]
+                    break
             if key is None:
                 return None
             done = conn.execute(
