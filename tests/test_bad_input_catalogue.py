@@ -25,13 +25,14 @@ from pathlib import Path
 import attrs
 import pytest
 
+import einvoice_files as einv
 from dunning import Debtor, Invoice, Money, Payment, Portfolio, plan
 from dunning.calls import _cell as call_cell
 from dunning.calls import read_call_outcomes
 from dunning.dossier import safe_member_name
 from dunning.errors import DataError
+from dunning.importers import fatturapa, read_folder, read_table, ubl
 from dunning.importers import folder as folder_module
-from dunning.importers import read_folder, read_table
 from dunning.letters import manifest_csv
 from dunning.outbox import to_email, write_outbox
 from dunning.policies import italy
@@ -885,7 +886,7 @@ covered(
     "tests/test_importer_table.py::test_header_problems_always_raise_and_name_the_column",
 )
 
-# -- XML in PEC receipts (the e-invoice importers come later) --------------------------------
+# -- XML in PEC receipts ------------------------------------------------------------------------
 
 covered(
     "xml-billion-laughs",
@@ -1103,6 +1104,233 @@ def _bad_iban(tmp_path: Path) -> None:
     path = write(tmp_path, debtors_csv=debtors)
     refused(
         path, ("debtors.csv", 2, "debtor D1", "iban"), "is not a valid IBAN: the number's checksum"
+    )
+
+
+# -- XML e-invoices (FatturaPA, UBL) -------------------------------------------------------
+
+
+def _einvoice_refused(
+    read: Callable[..., object], data: bytes, field: str | None, sees: str
+) -> None:
+    """``read`` raises one `DataError` naming the file (and the element, when ``field``)."""
+    with pytest.raises(DataError) as caught:
+        read(data, name="fattura.xml")
+    errors = caught.value.errors or (caught.value,)
+    found = {e.field: e for e in errors}
+    assert field in found, list(found)
+    assert found[field].source == "fattura.xml"
+    assert sees in found[field].message, found[field].message
+
+
+@case(
+    "einvoice-xml-bomb",
+    "a FatturaPA or UBL file declaring nested entities (billion laughs)",
+    "fattura.xml: refused: EntitiesForbidden (...); XML entities and external references are not accepted in an e-invoice",
+    "nothing of that file; no entity is expanded",
+)
+def _einvoice_bomb(tmp_path: Path) -> None:
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+        b"<FatturaElettronica>&lol2;</FatturaElettronica>"
+    )
+    _einvoice_refused(fatturapa.read, bomb, None, "refused: EntitiesForbidden")
+    _einvoice_refused(
+        ubl.read, bomb.replace(b"FatturaElettronica", b"Invoice"), None, "EntitiesForbidden"
+    )
+
+
+@case(
+    "einvoice-external-entity",
+    'an e-invoice with `<!ENTITY secret SYSTEM "file:///etc/passwd">` (XXE)',
+    "fattura.xml: refused: EntitiesForbidden (...)",
+    "nothing of that file; no other file is read",
+)
+def _einvoice_xxe(tmp_path: Path) -> None:
+    xxe = (
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY secret SYSTEM "file:///etc/passwd">]>'
+        b"<FatturaElettronica>&secret;</FatturaElettronica>"
+    )
+    _einvoice_refused(fatturapa.read, xxe, None, "refused: EntitiesForbidden")
+
+
+@case(
+    "einvoice-oversized-file",
+    "an e-invoice file (or signed envelope, or the document inside it) larger than MAX_XML_BYTES (16 MiB)",
+    "huge.xml: is N bytes, more than the 16,777,216 an e-invoice file may have (MAX_XML_BYTES)",
+    "nothing: the file is refused before it is parsed",
+)
+def _einvoice_oversized(tmp_path: Path) -> None:
+    path = tmp_path / "huge.xml"
+    with path.open("wb") as out:
+        out.truncate(fatturapa.MAX_XML_BYTES + 1)
+    with pytest.raises(DataError, match="more than the 16,777,216") as caught:
+        fatturapa.read(path)
+    assert caught.value.source == "huge.xml"
+
+
+@case(
+    "einvoice-wrong-root",
+    "a file whose root is not `<FatturaElettronica>` (FatturaPA) or `<Invoice>`/`<CreditNote>` (UBL), or a FatturaPA `versione` other than FPR12/FPA12",
+    "fattura.xml: has root element <Invoice>, expected <FatturaElettronica> (FatturaPA 1.2.x)",
+    "nothing of that file",
+)
+def _einvoice_root(tmp_path: Path) -> None:
+    _einvoice_refused(fatturapa.read, b"<Invoice/>", None, "expected <FatturaElettronica>")
+    _einvoice_refused(
+        ubl.read, b"<FatturaElettronica/>", None, "expected <Invoice> or <CreditNote>"
+    )
+    _einvoice_refused(
+        fatturapa.read,
+        einv.fattura(einv.body(), version="FSM10"),
+        "FatturaElettronica/@versione",
+        "FSM10",
+    )
+
+
+@case(
+    "einvoice-missing-element",
+    "a FatturaPA document without its mandatory `Numero` (or `Data`, `Divisa`, `TipoDocumento`, `ImportoPagamento`...)",
+    "fattura.xml: field 'FatturaElettronicaBody[1]/DatiGenerali/DatiGeneraliDocumento/Numero': is missing: the element is mandatory",
+    "nothing of that file: every problem of the file is listed in one DataError",
+)
+def _einvoice_missing(tmp_path: Path) -> None:
+    data = einv.fattura(einv.body().replace("<Numero>2026/0001</Numero>", ""))
+    _einvoice_refused(
+        fatturapa.read,
+        data,
+        "FatturaElettronicaBody[1]/DatiGenerali/DatiGeneraliDocumento/Numero",
+        "is missing",
+    )
+
+
+@case(
+    "einvoice-bad-amount",
+    "an instalment of `12,50` (or `abc`, `-5.00`, `122.001`) in the second document of a batch",
+    "fattura.xml: document 2, field 'FatturaElettronicaBody[2]/DatiPagamento[1]/DettaglioPagamento[2]/ImportoPagamento': '12,50' uses a comma as decimal separator",
+    "nothing of that file: every problem of the file is listed in one DataError",
+)
+def _einvoice_amount(tmp_path: Path) -> None:
+    data = einv.fattura(
+        einv.body("1"),
+        einv.body("2", payments=einv.payment(einv.line("100.00"), einv.line("12,50"))),
+    )
+    _einvoice_refused(
+        fatturapa.read,
+        data,
+        "FatturaElettronicaBody[2]/DatiPagamento[1]/DettaglioPagamento[2]/ImportoPagamento",
+        "'12,50' uses a comma",
+    )
+
+
+@case(
+    "einvoice-self-invoice",
+    "a FatturaPA self-invoice or integration (TipoDocumento TD16 ... TD23, TD27, TD28)",
+    "fattura.xml: field '.../TipoDocumento': 'TD17' (...) is a self-invoice or an integration: nobody owes anything on it",
+    "nothing of that file",
+)
+def _einvoice_self(tmp_path: Path) -> None:
+    _einvoice_refused(
+        fatturapa.read,
+        einv.fattura(einv.body(kind="TD17")),
+        "FatturaElettronicaBody[1]/DatiGenerali/DatiGeneraliDocumento/TipoDocumento",
+        "self-invoice",
+    )
+
+
+@case(
+    "einvoice-duplicate-number",
+    "two documents of a batch both numbered 7 in 2026",
+    "fattura.xml: field 'FatturaElettronicaBody[2]/.../Numero': number '7' of 2026 is already the document in FatturaElettronicaBody[1]",
+    "nothing of that file",
+)
+def _einvoice_duplicate(tmp_path: Path) -> None:
+    _einvoice_refused(
+        fatturapa.read,
+        einv.fattura(einv.body("7"), einv.body("7")),
+        "FatturaElettronicaBody[2]/DatiGenerali/DatiGeneraliDocumento/Numero",
+        "already the document",
+    )
+
+
+@case(
+    "einvoice-due-before-issue",
+    "a FatturaPA instalment due 2026-02-01 on a document dated 2026-03-02 (real files do this)",
+    "no error: the item is kept as the file states it; Invoice.terms.due_before_issue is set and terms.notes says so",
+    "everything",
+)
+def _einvoice_early(tmp_path: Path) -> None:
+    data = einv.fattura(einv.body(payments=einv.payment(einv.line("122.00", "2026-02-01"))))
+    (invoice,) = fatturapa.read(data).invoices
+    assert invoice.items[0].due_date == date(2026, 2, 1)
+    assert invoice.terms is not None
+    assert invoice.terms.due_before_issue
+    assert "before the document date" in invoice.terms.notes[0]
+
+
+@case(
+    "einvoice-invalid-vat-number",
+    "a VAT number or codice fiscale failing its check digit (the shared real samples carry such placeholders)",
+    "no error by default: the number is the debtor's id but not its vat_number/tax_code; with strict_numbers=True: field '.../IdFiscaleIVA/IdCodice': 'IT01234567890' is not a valid VAT number",
+    "everything (by default)",
+)
+def _einvoice_vat(tmp_path: Path) -> None:
+    buyer = (
+        "<DatiAnagrafici><IdFiscaleIVA><IdPaese>IT</IdPaese><IdCodice>01234567890</IdCodice>"
+        "</IdFiscaleIVA><Anagrafica><Denominazione>X S.r.l.</Denominazione></Anagrafica>"
+        "</DatiAnagrafici>"
+    )
+    data = einv.fattura(einv.body(), head=einv.header(buyer=buyer))
+    (debtor,) = fatturapa.read(data).debtors
+    assert (debtor.id, debtor.vat_number) == ("IT01234567890", None)
+    with pytest.raises(DataError, match="is not a valid VAT number"):
+        fatturapa.read(data, strict_numbers=True)
+
+
+covered(
+    "einvoice-crlf-in-name",
+    "a FatturaPA buyer named `Osteria&#13;&#10;Bcc: x@evil.example` (a line break written as character references)",
+    "f.xml: debtor, field 'FatturaElettronicaHeader/CessionarioCommittente/DatiAnagrafici/Anagrafica/Denominazione': ... contains the control character '\\r'",
+    "nothing of that file",
+    "tests/test_importer_fatturapa.py::test_a_line_break_in_a_name_is_refused_at_its_element",
+)
+covered(
+    "einvoice-p7m-without-extra",
+    "a signed `.xml.p7m` read without asn1crypto installed",
+    "MissingExtra: x.xml.p7m is a signed envelope (.p7m): opening it needs asn1crypto: pip install 'dunning[p7m]'",
+    "nothing of that file",
+    "tests/test_importer_fatturapa.py::test_p7m_without_the_extra",
+)
+
+
+@case(
+    "einvoice-ubl-nothing-payable",
+    "a UBL invoice whose PayableAmount is 0.00 (fully prepaid) or negative",
+    "fattura.xml: invoice INV-2026-017, field 'LegalMonetaryTotal/PayableAmount': is 0.00 EUR (PrepaidAmount 1220.00): nothing is payable",
+    "nothing of that file",
+)
+def _einvoice_ubl_nothing(tmp_path: Path) -> None:
+    _einvoice_refused(
+        ubl.read,
+        einv.ubl(payable="0.00", prepaid="1220.00"),
+        "LegalMonetaryTotal/PayableAmount",
+        "nothing is payable",
+    )
+
+
+@case(
+    "einvoice-ubl-currency-mismatch",
+    "a UBL PayableAmount with currencyID USD in a document in EUR",
+    "fattura.xml: field 'LegalMonetaryTotal/PayableAmount': is in 'USD' but the document's currency (DocumentCurrencyCode) is 'EUR'",
+    "nothing of that file",
+)
+def _einvoice_ubl_currency(tmp_path: Path) -> None:
+    _einvoice_refused(
+        ubl.read,
+        einv.ubl(payable_currency="USD"),
+        "LegalMonetaryTotal/PayableAmount",
+        "is in 'USD'",
     )
 
 

@@ -21,6 +21,7 @@ from stdnum.it import codicefiscale
 from .errors import DataError
 from .gsm import sender_error
 from .money import Money
+from .terms import PaymentTerms
 from .timezones import debtor_zones
 
 __all__ = [
@@ -404,6 +405,9 @@ class Invoice:
     documents: tuple[Document, ...] = attrs.field(default=(), converter=_documents)
     disputes: tuple[Dispute, ...] = attrs.field(default=(), converter=_disputes)
     performed_on: date | None = None
+    terms: PaymentTerms | None = None
+    """The payment terms an e-invoice states (method, IBAN, penalty, how each due date was
+    found), set by `dunning.importers.fatturapa` and `dunning.importers.ubl`; None otherwise."""
 
     def __attrs_post_init__(self) -> None:
         _require_text("invoice", "id", self.id)
@@ -431,8 +435,9 @@ class Invoice:
         numbers = [item.number for item in self.items]
         if len(set(numbers)) != len(numbers):
             raise _fail(rec, "items", f"instalment numbers repeat: {numbers}")
+        stated_early = self.terms is not None and self.terms.due_before_issue
         for item in self.items:
-            if item.due_date < self.issue_date:
+            if item.due_date < self.issue_date and not stated_early:
                 which = f"instalment {item.number}" if len(self.items) > 1 else "the invoice"
                 raise _fail(
                     rec,
@@ -473,6 +478,10 @@ class CreditNote:
     date: date
     amount: Money
     invoice_id: str | None = None
+    reference: str | None = None
+    """The invoice the credit note says it corrects, as written in it (FatturaPA
+    ``DatiFattureCollegate/IdDocumento``, UBL ``BillingReference``), kept even when that
+    invoice is not in the portfolio (``invoice_id`` is then None)."""
 
     def __attrs_post_init__(self) -> None:
         _require_text("credit note", "id", self.id)

@@ -2,6 +2,8 @@
 
 `read_folder` reads the folder layout of ``dunning run`` (``dunning.toml`` and CSV files);
 `read_table` one table an ERP exports (CSV, ``.xlsx``, Parquet) with its own column names;
+`dunning.importers.fatturapa.read` and `dunning.importers.ubl.read` one e-invoice (FatturaPA
+1.2.x, UBL 2.1 / Peppol BIS 3.0; ``docs/importers.md``).
 `dunning.importers.camt` reads the payments of bank statements (camt.053, camt.054), which
 `dunning.reconcile` matches to the debtors.
 """
