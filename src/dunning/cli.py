@@ -282,6 +282,32 @@ def _parser() -> argparse.ArgumentParser:
         "--no-input", action="store_true", help="never ask: what the flags do not give stays empty"
     )
 
+    imp = sub.add_parser(
+        "import", help="add e-invoices (FatturaPA, UBL) or an ERP's table to the folder"
+    )
+    imp.add_argument("folder", type=Path)
+    imp.add_argument(
+        "files",
+        nargs="*",
+        type=Path,
+        metavar="FILE",
+        help="FatturaPA .xml/.xml.p7m, UBL .xml, or a .csv/.xlsx/.parquet table "
+        "(default: every file in the folder's [import] invoices folder)",
+    )
+    imp.add_argument(
+        "--dialect",
+        default="default",
+        metavar="NAME",
+        help="a table's format: default, or it (';', 1.234,56, dd/mm/yyyy): docs/tables.md",
+    )
+    imp.add_argument(
+        "--columns",
+        type=Path,
+        metavar="TOML",
+        help='a table\'s column names: a TOML file of field = "Header" lines: docs/tables.md',
+    )
+    imp.add_argument("--dry-run", action="store_true", help="print what would be added")
+
     rcn = sub.add_parser(
         "reconcile", help="read bank statements (camt.053/054) and match their payments"
     )
@@ -517,6 +543,122 @@ def _bank_guard(
             file=sys.stderr,
         )
     return held, info
+
+
+#: Where `dunning import` keeps the e-invoices it imported, in the working folder.
+EINVOICES = "einvoices"
+_TABLES = (".csv", ".xlsx", ".parquet", ".txt", ".tsv")
+
+
+def _einvoice_kind(path: Path, head: bytes) -> str:
+    if path.name.lower().endswith(".p7m") or b"FatturaElettronica" in head:
+        return "fatturapa"
+    if b"urn:oasis:names:specification:ubl" in head:
+        return "ubl"
+    raise DataError(
+        "neither a FatturaPA nor a UBL invoice (nor a .csv, .xlsx or .parquet table)",
+        source=str(path),
+    )
+
+
+def _import(args: argparse.Namespace, out: TextIO) -> int:
+    import hashlib
+    import shutil
+
+    from .importers import fatturapa, read_table, ubl
+    from .importers.merge import merge_into_folder
+    from .importers.table import DIALECTS, Columns
+    from .portfolio import Portfolio
+
+    data = read_folder(args.folder)
+    inbox = args.folder / data.incoming.invoices
+    files: list[Path] = list(args.files)
+    if not files:
+        files = sorted(p for p in inbox.glob("*") if p.is_file() and not p.name.startswith("."))
+        if not files:
+            raise DataError(
+                f"nothing to import in {inbox}: put the e-invoices there (FatturaPA .xml or "
+                ".xml.p7m, UBL .xml) or name the files: dunning import FOLDER FILE..."
+            )
+    if args.dialect not in DIALECTS:
+        raise DataError(f"--dialect {args.dialect!r}: one of {', '.join(sorted(DIALECTS))}")
+    columns = None
+    if args.columns is not None:
+        try:
+            table = tomllib.loads(args.columns.read_text(encoding="utf-8-sig"))
+        except tomllib.TOMLDecodeError as exc:
+            raise DataError(f"not valid TOML: {exc}", source=str(args.columns)) from None
+        fields = {k: v for k, v in table.items() if k != "constants"}
+        try:
+            columns = Columns(**fields, constants=table.get("constants", {}))
+        except TypeError as exc:
+            raise DataError(f"{exc}: see docs/tables.md", source=str(args.columns)) from None
+    kinds: dict[str, list[Path]] = {"fatturapa": [], "ubl": [], "table": []}
+    for file in files:
+        if file.suffix.lower() in _TABLES:
+            kinds["table"].append(file)
+        else:
+            with file.open("rb") as handle:
+                kinds[_einvoice_kind(file, handle.read(4096))].append(file)
+    documents: dict[str, str] = {}
+    parts: list[Portfolio] = []
+    readers = {"fatturapa": fatturapa, "ubl": ubl}
+    total, done = len(files), 0
+    for kind, reader in readers.items():
+        chosen = kinds[kind]
+        if not chosen:
+            continue
+        for file in chosen:  # which file each invoice came from, with progress
+            for invoice in reader.read(file).invoices:
+                documents[invoice.id] = file.name.replace(";", "_")
+            done += 1
+            if total >= 50 and (done % 50 == 0 or done == total):
+                print(f"read {done}/{total} file(s)", file=sys.stderr)
+        parts.append(reader.read_all(chosen))
+    for file in kinds["table"]:
+        rows = read_table(file, columns, kind="invoices", dialect=args.dialect)
+        parts.append(rows.portfolio(data.portfolio.creditor, debtors=data.portfolio.debtors))
+        done += 1
+    debtors: dict[str, Any] = {}
+    for part in parts:
+        for debtor in part.debtors:
+            debtors.setdefault(debtor.id, debtor)
+    creditor = next((p.creditor for p in parts if p.creditor.vat_number), data.portfolio.creditor)
+    imported = Portfolio(
+        creditor,
+        tuple(debtors.values()),
+        tuple(i for p in parts for i in p.invoices),
+        (),
+        tuple(n for p in parts for n in p.credit_notes),
+    )
+    report = merge_into_folder(args.folder, imported, documents=documents, dry_run=args.dry_run)
+    for note in report.notes[:20]:
+        print(f"  note: {note}", file=out)
+    if len(report.notes) > 20:
+        print(f"  ... and {len(report.notes) - 20} more note(s)", file=out)
+    dry = " (--dry-run: nothing was written)" if args.dry_run else ""
+    print(f"From {len(files)} file(s): {report.text()}.{dry}", file=out)
+    if args.dry_run:
+        return 0
+    # the e-invoices are kept, as received, beside the tables: they are the documents
+    archive = args.folder / EINVOICES
+    for file in kinds["fatturapa"] + kinds["ubl"]:
+        archive.mkdir(mode=0o700, exist_ok=True)
+        target = archive / file.name
+        if target.exists() and target.read_bytes() != file.read_bytes():
+            digest = hashlib.sha256(file.read_bytes()).hexdigest()[:12]
+            target = archive / f"{file.stem}.{digest}{file.suffix}"
+        inside = file.resolve().is_relative_to(inbox.resolve())
+        if target.exists():
+            if inside:
+                file.unlink()
+        elif inside:
+            shutil.move(str(file), target)
+        else:
+            shutil.copy2(file, target)
+    if kinds["fatturapa"] or kinds["ubl"]:
+        print(f"The e-invoices are kept in {archive}.", file=out)
+    return 0
 
 
 def _reconcile(args: argparse.Namespace, out: TextIO) -> int:
@@ -1489,6 +1631,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         "init": _init,
         "run": _run,
         "reconcile": _reconcile,
+        "import": _import,
         "explain": _explain,
         "simulate": _simulate,
         "rates": _rates,
