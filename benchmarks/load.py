@@ -20,8 +20,8 @@ What it does, in one run, on one fresh database:
    transaction, against a bare ``executemany`` of the same rows.
 
 It prints rates and ratios, not verdicts; it exits 1 when a check fails (a message lost or
-sent twice). ``--claim fast`` dispatches with a prototype of a cheaper claim (a subclass of
-`MessageQueue`, see `FastClaimQueue`) instead of the store's own (``--claim stock``).
+sent twice). The claim query is probed in its former form (``state IN``) and the store's
+(one indexed query per state), which came out of the prototype ``--claim fast`` of this script.
 
 SQLite is a file with the store's settings (WAL, synchronous=FULL) in ``--dir`` (default: a
 temporary folder). PostgreSQL is a throw-away server started as ``tests/pg.py`` does, with
@@ -56,7 +56,7 @@ import sqlalchemy as sa
 
 from dunning import MessageSent
 from dunning.store import EventStore, MessageQueue, QueuedMessage, dispatch, schema
-from dunning.store.dispatcher import CLAIMABLE, _log, _message
+from dunning.store.dispatcher import CLAIMABLE
 from dunning.store.event_store import _row
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -255,71 +255,11 @@ def smtp_sink(kind: str, folder: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             result.update(json.loads(Path(out).read_text(encoding="utf-8")))
 
 
-# -- a cheaper claim (prototype) ------------------------------------------------------------
-
-
-class FastClaimQueue(MessageQueue):
-    """The store's claim with one query per claimable state (``state = ?`` instead of
-    ``state IN (?, ?)``), each walking the claim index ``(state, queued_at, key)`` in order and
-    stopping at the first message that may leave, the oldest of the two taken. The stock
-    query's ``IN`` makes SQLite (and PostgreSQL) read every claimable row and sort them, for
-    every claim. Same contract otherwise (keys/channels/exclude/outbox, SKIP LOCKED)."""
-
-    def claim(
-        self,
-        worker: str,
-        *,
-        now: datetime,
-        keys: Any = None,
-        channels: Any = None,
-        exclude: Any = (),
-        outbox: str | None = None,
-    ) -> QueuedMessage | None:
-        if keys is not None:  # not used by the benchmark: the stock path
-            return super().claim(
-                worker, now=now, keys=keys, channels=channels, exclude=exclude, outbox=outbox
-            )
-        t = schema.messages
-        when = self.store._clock()
-        with self.store._write() as conn:
-            best: tuple[Any, ...] | None = None
-            for state in CLAIMABLE:
-                query = (
-                    sa.select(t.c.key, t.c.queued_at)
-                    .where(t.c.state == state, t.c.approved_at.is_not(None))
-                    .where(sa.or_(t.c.not_before.is_(None), t.c.not_before <= now))
-                    .where(sa.or_(t.c.not_after.is_(None), t.c.not_after >= now))
-                    .order_by(t.c.queued_at, t.c.key)
-                    .limit(1)
-                    .with_for_update(skip_locked=True)
-                )
-                if channels is not None:
-                    query = query.where(t.c.channel.in_(sorted(channels)))
-                if exclude:
-                    query = query.where(t.c.key.not_in(sorted(exclude)))
-                if outbox is not None:
-                    query = query.where(t.c.outbox == outbox)
-                row = conn.execute(query).first()
-                if row is not None and (best is None or (row[1], row[0]) < (best[1], best[0])):
-                    best = tuple(row)
-            if best is None:
-                return None
-            key = best[0]
-            done = conn.execute(
-                sa.update(t)
-                .where(t.c.key == key, t.c.state.in_(CLAIMABLE))
-                .values(state="sending", worker=worker, attempts=t.c.attempts + 1, updated_at=when)
-            )
-            if done.rowcount != 1:
-                return None
-            conn.execute(
-                sa.insert(schema.message_log).values(_log(key, "sending", when, worker, ""))
-            )
-            return _message(conn.execute(sa.select(t).where(t.c.key == key)).one())
+# -- the claim query --------------------------------------------------------------------------
 
 
 def claim_plans(store: EventStore) -> dict[str, Any]:
-    """The database's plan for the stock claim query and for the prototype's."""
+    """The database's plan for the former claim query (``stock``) and the store's (``fast``)."""
     t = schema.messages
     base = (
         sa.select(t.c.key)
@@ -373,11 +313,11 @@ class _Timed:
         return result
 
 
-def _dispatcher(url: str, port: int, worker: str, claim: str, out: Any) -> None:
+def _dispatcher(url: str, port: int, worker: str, out: Any) -> None:
     from dunning.channels import open_channel
 
     store = EventStore.open(url, migrate=False)
-    queue = FastClaimQueue(store) if claim == "fast" else MessageQueue(store)
+    queue = MessageQueue(store)
     channel = _Timed(open_channel(f"smtp://127.0.0.1:{port}"))
     start = time.time()
     outcomes = dispatch(queue, {"email": channel}, now=NOW, worker=worker)
@@ -397,12 +337,12 @@ def _dispatcher(url: str, port: int, worker: str, claim: str, out: Any) -> None:
     )
 
 
-def run_dispatchers(url: str, port: int, count: int, claim: str) -> list[dict[str, Any]]:
+def run_dispatchers(url: str, port: int, count: int) -> list[dict[str, Any]]:
     ctx = mp.get_context("spawn")
     pipes, processes = [], []
     for n in range(count):
         mine, theirs = ctx.Pipe()
-        process = ctx.Process(target=_dispatcher, args=(url, port, f"load-{n + 1}", claim, theirs))
+        process = ctx.Process(target=_dispatcher, args=(url, port, f"load-{n + 1}", theirs))
         process.start()
         pipes.append(mine)
         processes.append(process)
@@ -567,7 +507,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=1000, help="messages per enqueue")
     parser.add_argument("--debtors", type=int, default=0, help="default: messages / 4")
     parser.add_argument("--sink", choices=("aiosmtpd", "asyncio"), default="aiosmtpd")
-    parser.add_argument("--claim", choices=("stock", "fast"), default="stock")
     parser.add_argument("--pg-fsync", choices=("on", "off"), default="on")
     parser.add_argument(
         "--single-events", type=int, default=10_000, help="events appended one per transaction"
@@ -660,13 +599,12 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
 
             # dispatch
-            reports = run_dispatchers(url, port, args.dispatchers, args.claim)
+            reports = run_dispatchers(url, port, args.dispatchers)
             wall = max(r["end"] for r in reports) - min(r["start"] for r in reports)
             sent_total = sum(len(r["sent"]) for r in reports)
             figures["dispatch"] = {
                 "seconds": wall,
                 "dispatchers": args.dispatchers,
-                "claim": args.claim,
                 "per_worker": {
                     r["worker"]: {
                         "sent": len(r["sent"]),
@@ -683,7 +621,7 @@ def main(argv: list[str] | None = None) -> int:
             }
             print(
                 f"dispatch: {sent_total:,} sent in {wall:.1f} s by {args.dispatchers} "
-                f"dispatcher(s) ({args.claim} claim): {rate(sent_total, wall)} end to end"
+                f"dispatcher(s): {rate(sent_total, wall)} end to end"
             )
             for r in reports:
                 marks = figures["dispatch"]["per_worker"][r["worker"]]["per_1000"]

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from xml.etree.ElementTree import Element, ParseError
 
 import attrs
@@ -24,6 +24,8 @@ from ..letters import MissingExtra
 from ..model import CreditNote, Creditor, Debtor, Invoice
 from ..money import MAX_DIGITS, Money, is_currency, minor_units
 from ..portfolio import Portfolio
+
+T = TypeVar("T")
 
 #: The largest e-invoice file the importers read (16 MiB, signed envelope included); a larger
 #: one is refused before it is parsed. The SdI accepts FatturaPA files of at most 5 MB.
@@ -378,3 +380,23 @@ def read_all(sources: Iterable[Source], read: Callable[[Source], Portfolio]) -> 
 
 def _party_key(creditor: Creditor) -> str:
     return creditor.vat_number or creditor.name.casefold()
+
+
+def build(
+    node: Node,
+    factory: Callable[..., T],
+    *args: object,
+    where: dict[str, str] | None = None,
+    **kw: object,
+) -> T | None:
+    """A record made from a file's values; its own checks become problems at ``node`` (at the
+    element ``where`` maps the record's field to, when it does)."""
+    try:
+        return factory(*args, **kw)
+    except DataError as error:
+        element = (where or {}).get(error.field or "")
+        if element is not None:
+            node.fail(error.message, element)
+        else:
+            node.fail(f"{error.message} ({error.field})" if error.field else error.message)
+        return None

@@ -17,9 +17,8 @@ problems of a file are collected and raised together. See ``docs/importers.md``.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date
-from typing import TypeVar
 from xml.etree.ElementTree import Element
 
 from ..errors import DataError
@@ -44,6 +43,7 @@ from ._xml import (
     MAX_XML_BYTES,
     Node,
     Problems,
+    build,
     currency_problem,
     document_id,
     link,
@@ -64,7 +64,6 @@ __all__ = [
     "read_all",
 ]
 
-T = TypeVar("T")
 
 #: The ``TipoDocumento`` codes read as invoices: what the ``CessionarioCommittente`` owes the
 #: ``CedentePrestatore``.
@@ -172,26 +171,6 @@ class _Reader:
         self.version = version
         self.top = Node(root, "", self.problems, None)
 
-    def build(
-        self,
-        node: Node,
-        factory: Callable[..., T],
-        *args: object,
-        where: dict[str, str] | None = None,
-        **kw: object,
-    ) -> T | None:
-        """A record made from the file's values; its own checks become problems at ``node``
-        (at the element ``where`` maps the record's field to, when it does)."""
-        try:
-            return factory(*args, **kw)
-        except DataError as error:
-            element = (where or {}).get(error.field or "")
-            if element is not None:
-                node.fail(error.message, element)
-            else:
-                node.fail(f"{error.message} ({error.field})" if error.field else error.message)
-            return None
-
     # -- parties -----------------------------------------------------------------------------
 
     def _name(self, anagrafica: Node | None) -> str | None:
@@ -265,7 +244,7 @@ class _Reader:
         country = address.country if address else "IT"
         _, vat_number = self._vat(node, country)
         email = node.text("Contatti", "Email")
-        return self.build(
+        return build(
             node,
             Creditor,
             name,
@@ -310,7 +289,7 @@ class _Reader:
         if pec is not None and not _EMAIL.match(pec):
             header.fail(f"{pec!r} is not an e-mail address", "DatiTrasmissione/PECDestinatario")
             pec = None
-        return self.build(
+        return build(
             node,
             Debtor,
             debtor_id,
@@ -350,7 +329,7 @@ class _Reader:
         for body, number, when, amount, linked in notes:
             if debtor is None:
                 continue
-            note = self.build(
+            note = build(
                 body,
                 CreditNote,
                 document_id(number, when),
@@ -453,7 +432,7 @@ class _Reader:
             notes=item_notes,
             due_before_issue=bool(early),
         )
-        invoice = self.build(
+        invoice = build(
             body,
             Invoice,
             document_id(number, issued),

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from collections.abc import Mapping, Sequence
 from datetime import date
 from os import PathLike
@@ -24,6 +23,7 @@ import attrs
 from ..errors import DataError
 from ..model import CreditNote, Debtor, Invoice
 from ..money import Money
+from ..outbox import _write as write_atomically
 from ..portfolio import Portfolio
 from .folder import COLUMNS, DEBTORS, INVOICES, read_folder
 
@@ -153,17 +153,6 @@ def _append(path: Path, rows: Sequence[Mapping[str, str]]) -> bytes:
     return (text + buffer.getvalue()).encode("utf-8")
 
 
-def _replace(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(temporary, path)
-
-
 def merge_into_folder(
     folder: str | PathLike[str],
     imported: Portfolio,
@@ -267,10 +256,10 @@ def merge_into_folder(
     }
     try:
         for path, content in new.items():
-            _replace(path, content)
+            write_atomically(path, content)
         read_folder(root)
     except BaseException:
         for path, content in before.items():
-            _replace(path, content)
+            write_atomically(path, content)
         raise
     return report

@@ -17,9 +17,8 @@ problem is a `DataError` naming the file and the element path, e.g.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date
-from typing import TypeVar
 from xml.etree.ElementTree import Element
 
 import attrs
@@ -45,6 +44,7 @@ from ._xml import (
     MAX_XML_BYTES,
     Node,
     Problems,
+    build,
     currency_problem,
     document_id,
     load,
@@ -56,7 +56,6 @@ from ._xml import (
 
 __all__ = ["DEFAULT_DAYS", "MAX_XML_BYTES", "PUBLIC_ADMIN_SCHEMES", "read", "read_all"]
 
-T = TypeVar("T")
 
 #: Days after the issue date an invoice stating no due date is due (Directive 2011/7/EU art.
 #: 3(3)(b)(i); in Italy D.Lgs. 231/2002 art. 4(2)(a)).
@@ -113,26 +112,6 @@ class _Reader:
             )
         self.top = Node(root, "", self.problems, None)
 
-    def build(
-        self,
-        node: Node,
-        factory: Callable[..., T],
-        *args: object,
-        where: dict[str, str] | None = None,
-        **kw: object,
-    ) -> T | None:
-        """A record made from the file's values; its own checks become problems at ``node``
-        (at the element ``where`` maps the record's field to, when it does)."""
-        try:
-            return factory(*args, **kw)
-        except DataError as error:
-            element = (where or {}).get(error.field or "")
-            if element is not None:
-                node.fail(error.message, element)
-            else:
-                node.fail(f"{error.message} ({error.field})" if error.field else error.message)
-            return None
-
     # -- parties -----------------------------------------------------------------------------
 
     def _party(self, role: str) -> Node | None:
@@ -183,7 +162,7 @@ class _Reader:
         address = self._address(party)
         country = address.country if address else "IT"
         email = party.text("Contact", "ElectronicMail")
-        return self.build(
+        return build(
             party,
             Creditor,
             name,
@@ -228,7 +207,7 @@ class _Reader:
         if email is not None and not _EMAIL.match(email):
             party.fail(f"{email!r} is not an e-mail address", "Contact/ElectronicMail")
             email = None
-        return self.build(
+        return build(
             party,
             Debtor,
             debtor_id,
@@ -267,7 +246,7 @@ class _Reader:
                 )
                 if reference and referenced_on:
                     reference = document_id(reference, referenced_on)
-                note = self.build(
+                note = build(
                     top,
                     CreditNote,
                     document_id(number, issued),
@@ -405,7 +384,7 @@ class _Reader:
             notes=notes,
             due_before_issue=bool(early),
         )
-        return self.build(
+        return build(
             top,
             Invoice,
             document_id(number, issued),
