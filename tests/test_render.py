@@ -318,3 +318,27 @@ def test_an_installed_template_package_overrides_the_shipped_wording(tmp_path) -
     assert render(action, pf, policy, before).subject != "Acme"
     with pytest.raises(PolicyError, match="no template folder"):
         render(action, pf, policy, before, templates=Templates(tmp_path / "nope"))
+
+
+LOCALES = {"it": "it_IT", "en": "en_GB", "de": "de_DE", "fr": "fr_FR", "es": "es_ES"}
+
+
+@pytest.mark.parametrize("language", ["it", "en", "de", "fr", "es"])
+def test_without_a_signatory_the_creditor_signs_once(language: str) -> None:
+    import dunning
+    from dunning.policies import italy
+    from dunning.render import render as render_message
+
+    portfolio = dunning.Portfolio(
+        dunning.Creditor("Tipografia Emiliana S.r.l.", vat_number="IT03287650372"),
+        [dunning.Debtor("C001", "Osteria del Portico S.n.c.", email="a@osteria.example",
+                        locale=LOCALES[language])],
+        [dunning.Invoice.single("2026/0001", "C001", date(2026, 3, 2), date(2026, 3, 31),
+                                dunning.Money("1220.00", "EUR"))],
+    )  # fmt: skip
+    policy = italy.stragiudiziale()
+    action = dunning.plan(portfolio, policy, date(2026, 5, 4), []).actions[0]
+    text = render_message(action, portfolio, policy, []).text
+    *_, before, last = text.rstrip().splitlines()
+    assert last == "Tipografia Emiliana S.r.l."
+    assert before != last  # signed once, not "name" over "name"

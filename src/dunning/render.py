@@ -373,7 +373,7 @@ def _context(
             "phone": creditor.phone or "",
             "iban": creditor.iban or "",
             "city": creditor.address.city if creditor.address else "",
-            "signatory": creditor.signatory or creditor.name,
+            "signatory": creditor.signatory or "",
         },
         "debtor": {
             "name": debtor.name,
