@@ -44,6 +44,20 @@ logger = logging.getLogger("dunning.channels")
 #: the entry point group a package registers its channels in
 GROUP = "dunning.channels"
 
+#: the apprise services offered as ``apprise+<scheme>://`` (apprise's own URL after the ``+``)
+APPRISE_SCHEMES = (
+    "json",
+    "jsons",
+    "form",
+    "forms",
+    "twilio",
+    "vonage",
+    "sinch",
+    "clicksend",
+    "bulksms",
+    "plivo",
+)
+
 #: scheme -> ("module:Class", extra to install or None), used when no entry point names it
 BUILTIN: Mapping[str, tuple[str, str | None]] = {
     "smtp": ("dunning.channels.smtp:SMTPChannel", None),
@@ -55,18 +69,7 @@ BUILTIN: Mapping[str, tuple[str, str | None]] = {
     "apprise": ("dunning.channels.sms:AppriseSMSChannel", "sms-apprise"),
     **{
         f"apprise+{name}": ("dunning.channels.sms:AppriseSMSChannel", "sms-apprise")
-        for name in (
-            "json",
-            "jsons",
-            "form",
-            "forms",
-            "twilio",
-            "vonage",
-            "sinch",
-            "clicksend",
-            "bulksms",
-            "plivo",
-        )
+        for name in APPRISE_SCHEMES
     },
     "folder": ("dunning.channels.drop:FolderDrop", None),
     "sftp": ("dunning.channels.drop:SFTPDrop", "sftp"),

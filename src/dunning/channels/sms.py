@@ -68,7 +68,7 @@ from .base import (
     TemporaryFailure,
     TLSFailure,
 )
-from .registry import ChannelInfo, ChannelURL, Option
+from .registry import APPRISE_SCHEMES, ChannelInfo, ChannelURL, Option
 
 __all__ = [
     "APPRISE_SCHEMES",
@@ -686,19 +686,6 @@ class _RetryAfterError(Exception):
 
 # -- apprise --------------------------------------------------------------------------------
 
-#: the apprise services offered as ``apprise+<scheme>://`` (apprise's own URL after the ``+``)
-APPRISE_SCHEMES = (
-    "json",
-    "jsons",
-    "form",
-    "forms",
-    "twilio",
-    "vonage",
-    "sinch",
-    "clicksend",
-    "bulksms",
-    "plivo",
-)
 _PAYLOAD_SCHEMES = {"json", "jsons", "form", "forms"}
 APPRISE_EXTRA = "sms-apprise"
 
