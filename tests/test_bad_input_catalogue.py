@@ -27,7 +27,7 @@ import pytest
 
 import einvoice_files as einv
 from dunning import Debtor, Invoice, Money, Payment, Portfolio, plan
-from dunning.calls import _cell as call_cell
+from dunning._spreadsheet import safe_cell as call_cell  # what the call list writes
 from dunning.calls import read_call_outcomes
 from dunning.dossier import safe_member_name
 from dunning.errors import DataError

@@ -55,6 +55,7 @@ from zoneinfo import ZoneInfo
 import attrs
 from babel.dates import format_date
 
+from ._spreadsheet import plain_cell, safe_cell
 from .calendars import ContactHours
 from .case import Case, sort_events
 from .errors import DataError, PolicyError
@@ -551,17 +552,6 @@ def call_tasks(
 
 # -- CSV -----------------------------------------------------------------------------------
 
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: str) -> str:
-    """``value`` safe for a spreadsheet: a leading ``'`` before a formula's first character."""
-    return "'" + value if value.startswith(_FORMULA) else value
-
-
-def _uncell(value: str) -> str:
-    return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA) else value
-
 
 def _decimal(money: Money) -> str:
     return str(money.amount).replace(".", ",")
@@ -593,7 +583,7 @@ def calls_csv(tasks: Iterable[CallTask]) -> bytes:
             "\n".join(task.last_contacts),
             *("" for _ in OUTCOME_COLUMNS),
         ]
-        writer.writerow([_cell(c) for c in row])
+        writer.writerow([safe_cell(c) for c in row])
     return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
 
 
@@ -753,7 +743,7 @@ def read_call_outcomes(source: str | os.PathLike[str], portfolio: Portfolio) -> 
             continue
         if not any(c.strip() for c in cells):
             continue
-        values = {k: _uncell(v) for k, v in zip(header, cells, strict=False)}
+        values = {k: plain_cell(v) for k, v in zip(header, cells, strict=False)}
         row = _Row(name, line, values, decimal_comma=delimiter == ";")
         outcome = row.get("outcome")
         if outcome is None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import __version__, policies
+from ._spreadsheet import csv_text
 from .channels import open_channel, redact
 from .dispatch import JOURNAL, Journal, approve, approved, outcome_events, send_outbox, settle
 from .engine import explain, plan, simulate
@@ -705,7 +706,7 @@ def _reconcile(args: argparse.Namespace, out: TextIO) -> int:
         for u in result.to_allocate
     ]  # fmt: skip
     header = ["payment_id", "date", "amount", "currency", "payer", "payer_iban", "reference", "why"]
-    write_file(unmatched, _csv_text([header, *rows]).encode("utf-8"))
+    write_file(unmatched, csv_text([header, *rows]).encode("utf-8"))
     if rows:
         print(
             f"{len(rows)} payment(s) to allocate by hand: {unmatched} (add each to payments.csv "
@@ -736,32 +737,14 @@ def _reconcile(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _csv_text(rows: Sequence[Sequence[str]]) -> str:
-    """CSV text of ``rows``, a cell that a spreadsheet would run as a formula quoted as text."""
-    import csv
-    import io
-
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    for row in rows:
-        writer.writerow(["'" + c if c[:1] in ("=", "+", "-", "@", "\t", "\r") else c for c in row])
-    return buffer.getvalue()
-
-
 def _append_payments(folder: Path, payments: Sequence[Payment]) -> None:
     """Add ``payments`` (matched, each with its debtor) to the folder's payments.csv, keeping
     its columns, in one replace of the file."""
-    import csv
-    import io
-
     from .importers.folder import PAYMENTS
+    from .importers.merge import append_rows
 
-    path = folder / PAYMENTS
-    text = path.read_bytes().decode("utf-8-sig")
-    header = next(csv.reader(io.StringIO(text)), [])
-
-    def cells(p: Payment) -> dict[str, str]:
-        return {
+    rows = [
+        {
             "payment_id": p.id,
             "debtor_id": p.debtor_id,
             "date": p.date.isoformat(),
@@ -769,11 +752,9 @@ def _append_payments(folder: Path, payments: Sequence[Payment]) -> None:
             "currency": p.amount.currency,
             "reference": (p.reference or "").replace("\n", " "),
         }
-
-    rows = [[cells(p).get(c, "") for c in header] for p in payments]
-    if text and not text.endswith("\n"):
-        text += "\n"
-    write_file(path, (text + _csv_text(rows)).encode("utf-8"))
+        for p in payments
+    ]
+    write_file(folder / PAYMENTS, append_rows(folder / PAYMENTS, rows))
 
 
 def _run(args: argparse.Namespace, out: TextIO) -> int:

@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from babel import Locale
 
+from ._spreadsheet import safe_cell
 from .errors import DataError, DunningError, PolicyError
 from .events import Event
 from .money import Money
@@ -1040,12 +1041,5 @@ def manifest_csv(rows: Iterable[Mapping[str, Any]]) -> str:
             address[5:] = [", ".join(address[5:])]
         for n in range(6):
             flat[f"address_{n + 1}"] = address[n] if n < len(address) else ""
-        writer.writerow([_cell(flat.get(c, "")) for c in MANIFEST_COLUMNS])
+        writer.writerow([safe_cell(flat.get(c, "")) for c in MANIFEST_COLUMNS])
     return buffer.getvalue()
-
-
-def _cell(value: Any) -> str:
-    """``value`` safe for a spreadsheet: a leading ``'`` before what a spreadsheet would read as
-    a formula (``=``, ``+``, ``-``, ``@``, a tab or a carriage return first)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

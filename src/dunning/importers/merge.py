@@ -20,6 +20,7 @@ from pathlib import Path
 
 import attrs
 
+from .._spreadsheet import csv_text
 from ..errors import DataError
 from ..model import CreditNote, Debtor, Invoice
 from ..money import Money
@@ -27,7 +28,7 @@ from ..outbox import _write as write_atomically
 from ..portfolio import Portfolio
 from .folder import COLUMNS, DEBTORS, INVOICES, read_folder
 
-__all__ = ["ImportReport", "merge_into_folder"]
+__all__ = ["ImportReport", "append_rows", "merge_into_folder"]
 
 
 @attrs.frozen
@@ -53,12 +54,6 @@ class ImportReport:
         if self.already:
             line += f"; {len(self.already)} already in the folder, unchanged"
         return line
-
-
-def _cell(value: str) -> str:
-    """A cell as the folder's CSV holds it; one a spreadsheet would run as a formula is kept
-    as text."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _debtor_row(debtor: Debtor) -> dict[str, str]:
@@ -130,27 +125,29 @@ def _same_invoice(a: Invoice, b: Invoice) -> bool:
     return (a.debtor_id, a.issue_date, _items(a)) == (b.debtor_id, b.issue_date, _items(b))
 
 
-def _append(path: Path, rows: Sequence[Mapping[str, str]]) -> bytes:
-    """The bytes of the CSV file ``path`` with ``rows`` added under its own header."""
-    old = path.read_bytes()
-    text = old.decode("utf-8-sig")
+def append_rows(
+    path: Path, rows: Sequence[Mapping[str, str]], *, every_value_in_a_column: bool = False
+) -> bytes:
+    """The bytes of the folder's CSV file ``path`` with ``rows`` added under its own header
+    (the folder's columns when the file is empty), each cell guarded against formula injection
+    (`dunning._spreadsheet.safe_cell`). A value for a column the file does not have is left
+    out, or, with ``every_value_in_a_column``, a `DataError` naming the columns to add."""
+    text = path.read_bytes().decode("utf-8-sig")
     header = next(csv.reader(io.StringIO(text)), [])
     if not header:
         header = list(COLUMNS[path.name])
         text = ",".join(header) + "\n"
     missing = sorted({k for row in rows for k, v in row.items() if v} - set(header))
-    if missing:
+    if missing and every_value_in_a_column:
         raise DataError(
             f"has no column {', '.join(missing)} for what is imported: add the column",
             source=str(path),
         )
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    for row in rows:
-        writer.writerow([_cell(row.get(column, "")) for column in header])
     if text and not text.endswith("\n"):
         text += "\n"
-    return (text + buffer.getvalue()).encode("utf-8")
+    return (text + csv_text([row.get(column, "") for column in header] for row in rows)).encode(
+        "utf-8"
+    )
 
 
 def merge_into_folder(
@@ -251,8 +248,10 @@ def merge_into_folder(
     rows = [r for i in invoices for r in _invoice_rows(i, (documents or {}).get(i.id))]
     rows += [_note_row(n) for n in notes]
     new = {
-        debtors_path: _append(debtors_path, [_debtor_row(d) for d in new_debtors]),
-        invoices_path: _append(invoices_path, rows),
+        debtors_path: append_rows(
+            debtors_path, [_debtor_row(d) for d in new_debtors], every_value_in_a_column=True
+        ),
+        invoices_path: append_rows(invoices_path, rows, every_value_in_a_column=True),
     }
     try:
         for path, content in new.items():
