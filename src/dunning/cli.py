@@ -14,7 +14,7 @@ import os
 import re
 import sys
 import tomllib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -567,6 +567,8 @@ def _import(args: argparse.Namespace, out: TextIO) -> int:
     import shutil
 
     from .importers import fatturapa, read_table, ubl
+    from .importers._xml import Source
+    from .importers._xml import read_all as read_files
     from .importers.merge import merge_into_folder
     from .importers.table import DIALECTS, Columns
     from .portfolio import Portfolio
@@ -605,17 +607,26 @@ def _import(args: argparse.Namespace, out: TextIO) -> int:
     parts: list[Portfolio] = []
     readers = {"fatturapa": fatturapa, "ubl": ubl}
     total, done = len(files), 0
-    for kind, reader in readers.items():
-        chosen = kinds[kind]
-        if not chosen:
-            continue
-        for file in chosen:  # which file each invoice came from, with progress
-            for invoice in reader.read(file).invoices:
-                documents[invoice.id] = file.name.replace(";", "_")
+
+    def reading(read: Callable[[Source], Portfolio]) -> Callable[[Source], Portfolio]:
+        """``read``, noting which file each invoice came from, with progress."""
+
+        def one(file: Source) -> Portfolio:
+            nonlocal done
+            portfolio = read(file)
+            name = Path(str(file)).name.replace(";", "_")
+            for invoice in portfolio.invoices:
+                documents[invoice.id] = name
             done += 1
             if total >= 50 and (done % 50 == 0 or done == total):
                 print(f"read {done}/{total} file(s)", file=sys.stderr)
-        parts.append(reader.read_all(chosen))
+            return portfolio
+
+        return one
+
+    for kind, reader in readers.items():
+        if kinds[kind]:  # each file read once, as the importer's read_all reads them together
+            parts.append(read_files(kinds[kind], reading(reader.read)))
     for file in kinds["table"]:
         rows = read_table(file, columns, kind="invoices", dialect=args.dialect)
         parts.append(rows.portfolio(data.portfolio.creditor, debtors=data.portfolio.debtors))
