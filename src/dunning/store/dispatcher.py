@@ -35,12 +35,12 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
-from collections.abc import Collection, Iterable, Mapping
-from datetime import datetime
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from email import policy as email_policy
 from email.parser import BytesHeaderParser
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import sqlalchemy as sa
@@ -52,7 +52,7 @@ from ..errors import DataError
 from ..events import DeliveryFailed, Event, MessageSent
 from . import schema
 from .errors import StoreError
-from .event_store import EventStore, _insert_rows, _row
+from .event_store import EventStore, _chunks, _insert_rows, _row
 
 __all__ = [
     "CLAIMABLE",
@@ -66,6 +66,11 @@ __all__ = [
 
 #: The states a dispatcher claims a message from.
 CLAIMABLE = ("queued", "temporary")
+
+T = TypeVar("T")
+
+#: What a message read back from the store without a time sorts by (none is: a guard).
+_EPOCH = datetime.min.replace(tzinfo=UTC)
 
 #: After how many new messages an enqueue refreshes PostgreSQL's statistics of the queue.
 _ANALYZE_AFTER = 1000
@@ -159,26 +164,34 @@ class MessageQueue:
         batch = list(messages)
         rows = [_row(e) for e in events]
         when = self.store._clock()
+
+        def work(conn: Connection) -> list[str]:
+            new = self._enqueue(conn, batch, when)
+            _insert_rows(conn, rows, {}, when, "append")
+            if len(new) >= _ANALYZE_AFTER and self.store.backend == "postgresql":
+                # fresh statistics, or the planner sorts the whole queue per claim
+                conn.execute(sa.text("ANALYZE messages"))
+            return new
+
+        return self._retrying(work)
+
+    def _retrying(self, work: Callable[[Connection], T]) -> T:
+        """``work`` in one writing transaction, run again (from the start) when a concurrent
+        writer took the sequence numbers of its events (PostgreSQL; SQLite writers take
+        turns): after `_RETRIES` tries the `IntegrityError` is raised."""
         for attempt in range(_RETRIES):
             try:
                 with self.store._write() as conn:
-                    new = self._enqueue(conn, batch, when)
-                    _insert_rows(conn, rows, {}, when, "append")
-                    if len(new) >= _ANALYZE_AFTER and self.store.backend == "postgresql":
-                        # fresh statistics, or the planner sorts the whole queue per claim
-                        conn.execute(sa.text("ANALYZE messages"))
-                    return new
+                    return work(conn)
             except sa.exc.IntegrityError:
                 if attempt == _RETRIES - 1:
                     raise
-        return []  # pragma: no cover - the loop returns or raises
+        raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
     def _enqueue(self, conn: Connection, batch: list[QueuedMessage], when: datetime) -> list[str]:
         t = schema.messages
         known: dict[str, Any] = {}
-        keys = [m.key for m in batch]
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
+        for chunk in _chunks([m.key for m in batch]):
             query = sa.select(t.c.key, t.c.content_hash, t.c.state, t.c.approved_at).where(
                 t.c.key.in_(chunk)
             )
@@ -301,7 +314,7 @@ class MessageQueue:
         None when there is nothing to take. No two claims ever return the same message."""
         t = schema.messages
 
-        def oldest(state: str, chunk: list[str] | None) -> tuple[Any, str] | None:
+        def oldest(state: str, chunk: Sequence[str] | None) -> tuple[Any, str] | None:
             # one query per state (``state = :s``), each walking the claim index
             # (state, queued_at, key) in order and stopping at the first that may leave:
             # ``state IN (...)`` made PostgreSQL sort every claimable row for every claim
@@ -325,10 +338,7 @@ class MessageQueue:
             row = conn.execute(query).first()
             return None if row is None else (row[0], row[1])
 
-        wanted = None if keys is None else sorted(keys)
-        chunks: list[list[str] | None] = (
-            [None] if wanted is None else [wanted[i : i + 500] for i in range(0, len(wanted), 500)]
-        )
+        chunks: list[Sequence[str] | None] = [None] if keys is None else list(_chunks(sorted(keys)))
         when = self.store._clock()
         with self.store._write() as conn:
             key = None
@@ -387,34 +397,32 @@ class MessageQueue:
             )
         rows = [_row(e) for e in events]
         t = schema.messages
-        for attempt in range(_RETRIES):
+
+        def work(conn: Connection) -> list[Event]:
             when = self.store._clock()
-            try:
-                with self.store._write() as conn:
-                    done = conn.execute(
-                        sa.update(t)
-                        .where(t.c.key == message.key, t.c.state == "sending", t.c.worker == worker)
-                        .values(
-                            state=state,
-                            worker=None,
-                            detail=detail,
-                            transport_id=transport_id,
-                            updated_at=when,
-                        )
-                    )
-                    if done.rowcount != 1:
-                        raise DataError(
-                            f"{message.key}: not being sent by {worker} (settled meanwhile?); "
-                            f"the outcome {state!r} ({detail}) is not recorded",
-                        )
-                    log = _log(message.key, state, when, worker, detail)
-                    conn.execute(sa.insert(schema.message_log).values(log))
-                    _insert_rows(conn, rows, {}, when, "dispatch")
-                    return events
-            except sa.exc.IntegrityError:
-                if attempt == _RETRIES - 1:
-                    raise
-        return events  # pragma: no cover - the loop returns or raises
+            done = conn.execute(
+                sa.update(t)
+                .where(t.c.key == message.key, t.c.state == "sending", t.c.worker == worker)
+                .values(
+                    state=state,
+                    worker=None,
+                    detail=detail,
+                    transport_id=transport_id,
+                    updated_at=when,
+                )
+            )
+            if done.rowcount != 1:
+                raise DataError(
+                    f"{message.key}: not being sent by {worker} (settled meanwhile?); "
+                    f"the outcome {state!r} ({detail}) is not recorded",
+                )
+            conn.execute(
+                sa.insert(schema.message_log).values(_log(message.key, state, when, worker, detail))
+            )
+            _insert_rows(conn, rows, {}, when, "dispatch")
+            return events
+
+        return self._retrying(work)
 
     def settle(
         self, key: str, *, sent: bool, evidence: str, now: datetime, by: str = ""
@@ -426,42 +434,37 @@ class MessageQueue:
         if not evidence.strip():
             raise DataError(f"{key}: say what shows the outcome (evidence), e.g. the receipt's id")
         t = schema.messages
-        when = self.store._clock()
-        for attempt in range(_RETRIES):
-            try:
-                with self.store._write() as conn:
-                    row = conn.execute(sa.select(t).where(t.c.key == key)).one_or_none()
-                    if row is None:
-                        raise DataError(f"{key}: not a queued message")
-                    if row.state not in ("sending", "in_doubt"):
-                        raise DataError(
-                            f"{key}: not in doubt ({row.state} at {_when(row.updated_at)}): "
-                            "nothing to settle",
-                        )
-                    state = "sent" if sent else "temporary"
-                    detail = f"settled by hand: {evidence.strip()}"
-                    conn.execute(
-                        sa.update(t)
-                        .where(t.c.key == key)
-                        .values(state=state, worker=None, detail=detail, updated_at=when)
-                    )
-                    what = f"settled {'sent' if sent else 'not sent'}"
-                    conn.execute(
-                        sa.insert(schema.message_log).values(
-                            _log(key, "settled", when, by or None, f"{what}: {evidence.strip()}")
-                        )
-                    )
-                    event: Event | None = None
-                    if sent:
-                        event = MessageSent(
-                            now.date(), row.debtor_id, key, row.channel, row.message_id
-                        )
-                        _insert_rows(conn, [_row(event)], {}, when, "settle")
-                    return event
-            except sa.exc.IntegrityError:
-                if attempt == _RETRIES - 1:
-                    raise
-        return None  # pragma: no cover
+
+        def work(conn: Connection) -> Event | None:
+            when = self.store._clock()
+            row = conn.execute(sa.select(t).where(t.c.key == key)).one_or_none()
+            if row is None:
+                raise DataError(f"{key}: not a queued message")
+            if row.state not in ("sending", "in_doubt"):
+                raise DataError(
+                    f"{key}: not in doubt ({row.state} at {_when(row.updated_at)}): "
+                    "nothing to settle",
+                )
+            state = "sent" if sent else "temporary"
+            detail = f"settled by hand: {evidence.strip()}"
+            conn.execute(
+                sa.update(t)
+                .where(t.c.key == key)
+                .values(state=state, worker=None, detail=detail, updated_at=when)
+            )
+            what = f"settled {'sent' if sent else 'not sent'}"
+            conn.execute(
+                sa.insert(schema.message_log).values(
+                    _log(key, "settled", when, by or None, f"{what}: {evidence.strip()}")
+                )
+            )
+            if not sent:
+                return None
+            event = MessageSent(now.date(), row.debtor_id, key, row.channel, row.message_id)
+            _insert_rows(conn, [_row(event)], {}, when, "settle")
+            return event
+
+        return self._retrying(work)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -489,12 +492,12 @@ class MessageQueue:
         with self.store._read() as conn:
             if keys is None:
                 return [_message(r) for r in conn.execute(query)]
-            found = []
-            wanted = sorted(set(keys))
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                found += [_message(r) for r in conn.execute(query.where(t.c.key.in_(chunk)))]
-        return sorted(found, key=lambda m: (m.queued_at or now_min(), m.key))
+            found = [
+                _message(r)
+                for chunk in _chunks(sorted(set(keys)))
+                for r in conn.execute(query.where(t.c.key.in_(chunk)))
+            ]
+        return sorted(found, key=lambda m: (m.queued_at or _EPOCH, m.key))
 
     def in_doubt(self) -> list[QueuedMessage]:
         """The messages whose outcome nobody knows: a person must settle them."""
@@ -543,6 +546,11 @@ class MessageQueue:
                     sa.select(log.c.key, log.c.what).join(last_id, log.c.id == last_id.c.last)
                 ).all()
             )
+            settled = set(
+                conn.execute(
+                    sa.select(log.c.key).where(log.c.what == "settled").distinct()
+                ).scalars()
+            )
             for key, state in conn.execute(sa.select(t.c.key, t.c.state)):
                 n = sent_events.pop(key, 0)
                 if state == "sent" and n != 1:
@@ -550,19 +558,9 @@ class MessageQueue:
                 if state != "sent" and n:
                     problems.append(f"{key}: {state}, yet {n} MessageSent event(s)")
                 logged = last.get(key)
-                if (
-                    logged is not None
-                    and logged != state
-                    and not (logged == "sending" and state == "sending")
-                ):
-                    # a settlement logs "settled" and changes the state
-                    settled = conn.execute(
-                        sa.select(sa.func.count())
-                        .select_from(log)
-                        .where(log.c.key == key, log.c.what == "settled")
-                    ).scalar_one()
-                    if not settled:
-                        problems.append(f"{key}: state {state}, its log ends with {logged}")
+                # a settlement logs "settled" and changes the state
+                if logged is not None and logged != state and key not in settled:
+                    problems.append(f"{key}: state {state}, its log ends with {logged}")
             for key, n in sent_events.items():
                 problems.append(f"{key}: {n} MessageSent event(s) for a message never queued")
         return problems
@@ -628,17 +626,11 @@ def _aware(text: Any) -> datetime | None:
     return moment
 
 
-def now_min() -> datetime:
-    return datetime.min
-
-
 def _select(conn: Connection, keys: list[str]) -> list[Any]:
     t = schema.messages
-    rows: list[Any] = []
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        rows += conn.execute(sa.select(t).where(t.c.key.in_(chunk))).all()
-    return rows
+    return [
+        r for chunk in _chunks(keys) for r in conn.execute(sa.select(t).where(t.c.key.in_(chunk)))
+    ]
 
 
 def _log(key: str, what: str, at: datetime, worker: str | None, detail: str) -> dict[str, Any]:
