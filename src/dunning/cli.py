@@ -832,9 +832,10 @@ def _queue(folder: Path, url: str) -> Iterator[Any]:
         store.close()
 
 
-def _sync(queue: Any, folder: Path, outbox: Path) -> None:
+def _sync(queue: Any, folder: Path, outbox: Path) -> dict[str, Any]:
     """Bring the outbox folder into the queue: its messages (those written before the store was
-    used keep the send journal's state) and its approvals, with the files as approved."""
+    used keep the send journal's state) and its approvals, with the files as approved; returns
+    the outbox's messages as its files hold them now, by key."""
     from .store.dispatcher import outbox_messages
 
     journal = Journal(folder / JOURNAL) if (folder / JOURNAL).exists() else None
@@ -856,6 +857,7 @@ def _sync(queue: Any, folder: Path, outbox: Path) -> None:
             f"approved version is sent: `dunning approve {outbox} {key}` to send the new one",
             file=sys.stderr,
         )
+    return messages
 
 
 #: Written into an outbox by ``dunning run``: which data folder it was planned on.
@@ -873,14 +875,10 @@ def _approve(args: argparse.Namespace, out: TextIO) -> int:
     url = _store_url(folder) if folder is not None else None
     if folder is not None and url is not None:
         with _queue(folder, url) as queue:
-            _sync(queue, folder, args.outbox)
+            found = _sync(queue, folder, args.outbox)
             if args.keys:  # approved again: the files as they are now
-                from .store.dispatcher import outbox_messages
-
-                found = {m.key: m.content for m in outbox_messages(args.outbox)}
-                queue.approve(
-                    args.keys, at=now, contents={k: found[k] for k in args.keys if k in found}
-                )
+                contents = {k: found[k].content for k in args.keys if k in found}
+                queue.approve(args.keys, at=now, contents=contents)
     print(f"{len(new)} message(s) approved now, {total} in all, in {args.outbox}.", file=out)
     return 0
 
