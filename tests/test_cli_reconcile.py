@@ -121,3 +121,13 @@ def test_reconcile_without_statements_says_where_to_put_them(tmp_path: Path) -> 
     assert status == 2
     assert "no statement in" in err
     assert "estratti" in err
+
+
+def test_each_statement_of_a_file_is_recorded(tmp_path: Path) -> None:
+    """A camt.053 may hold several statements (several accounts): each is recorded, once."""
+    folder = _folder(tmp_path)
+    (folder / "estratti" / "two.xml").write_bytes(message(ntry(), statements=2))
+    assert _cli("reconcile", str(folder), "--as-of", "2026-07-15")[0] == 0
+    assert _cli("reconcile", str(folder), "--as-of", "2026-07-15")[0] == 0
+    record = json.loads((folder / ".dunning" / "statements.json").read_text(encoding="utf-8"))
+    assert sorted(r["id"] for r in record) == ["S1", "S2"]

@@ -692,8 +692,9 @@ def _reconcile(args: argparse.Namespace, out: TextIO) -> int:
     statements = []
     for file in files:
         content = file.read_bytes()
+        digest = hashlib.sha256(content).hexdigest()
         for statement in camt.read_statements(content, name=str(file)):
-            statements.append((file, hashlib.sha256(content).hexdigest(), statement))
+            statements.append((file, digest, statement))
     payments = [p for _, _, st in statements for p in st.payments]
     as_of: date = args.as_of or date.today()
     result = reconcile(data.portfolio, payments, as_of, history)
@@ -724,10 +725,11 @@ def _reconcile(args: argparse.Namespace, out: TextIO) -> int:
             "with its debtor_id; the next reconcile then leaves it out).",
             file=out,
         )
-    record = {r.get("sha256"): r for r in _statements_read(args.folder)}
+    # one record per statement: a file may hold several (a camt.053 of two accounts)
+    record = {(r.get("sha256"), r.get("id")): r for r in _statements_read(args.folder)}
     for file, digest, statement in statements:
         record.setdefault(
-            digest,
+            (digest, statement.id),
             {
                 "file": file.name,
                 "sha256": digest,
