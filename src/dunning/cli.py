@@ -521,7 +521,7 @@ def _bank_guard(
         return proposal, None
     from .reconciliation import check_freshness
 
-    calendars = list(dict.fromkeys(p.calendar for p in policy.all_policies))
+    calendars = _calendars(policy)
     newest = _newest_bank_data(args.folder)
     guard = check_freshness(newest, as_of, calendars[0] if calendars else None, max_age)
     info: dict[str, Any] = {
@@ -1263,10 +1263,15 @@ def _settle_by_receipts(
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
+def _calendars(policy: PolicyLike) -> list[Any]:
+    """The business-day calendars of ``policy`` and of the policies it combines, once each."""
+    return list(dict.fromkeys(p.calendar for p in policy.all_policies))
+
+
 def _closed_day(policy: PolicyLike, day: date) -> str | None:
     """Why nothing is sent on ``day`` when it is not a business day in any calendar of the
     policy ("2026-07-19 is a Sunday (not a business day in IT): ..."), else None."""
-    calendars = list(dict.fromkeys(p.calendar for p in policy.all_policies))
+    calendars = _calendars(policy)
     if not calendars or any(c.is_business_day(day) for c in calendars):
         return None
     if all(day.weekday() in c.weekend for c in calendars):
