@@ -22,6 +22,7 @@ from typing import Any, TextIO
 
 from . import __version__, policies
 from ._spreadsheet import csv_text
+from .calendars import Calendar
 from .channels import open_channel, redact
 from .dispatch import JOURNAL, Journal, approve, approved, outcome_events, send_outbox, settle
 from .engine import explain, plan, simulate
@@ -1263,7 +1264,7 @@ def _settle_by_receipts(
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-def _calendars(policy: PolicyLike) -> list[Any]:
+def _calendars(policy: PolicyLike) -> list[Calendar]:
     """The business-day calendars of ``policy`` and of the policies it combines, once each."""
     return list(dict.fromkeys(p.calendar for p in policy.all_policies))
 
