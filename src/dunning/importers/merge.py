@@ -72,7 +72,7 @@ def _debtor_row(debtor: Debtor) -> dict[str, str]:
         "city": address.city if address else "",
         "province": address.province if address else "",
         "country": debtor.country,
-        "iban": ";".join(sorted(getattr(debtor, "ibans", ()) or ())),
+        "iban": ";".join(sorted(debtor.ibans)),
     }
 
 
@@ -188,11 +188,10 @@ def merge_into_folder(
         held = known_invoices.get(invoice.id)
         if held is None:
             invoices.append(invoice)
-            terms = getattr(invoice, "terms", None)
             early = [i for i in invoice.items if i.due_date < invoice.issue_date]
             remarks += [
                 f"{invoice.id}: {n}"
-                for n in getattr(terms, "notes", ()) or ()
+                for n in (invoice.terms.notes if invoice.terms else ())
                 if not (early and "before the document date" in n)  # said below, as held
             ]
             if early:
@@ -226,7 +225,7 @@ def merge_into_folder(
         elif note.invoice_id is None:
             remarks.append(
                 f"credit note {note.id} of {note.debtor_id} names no invoice of this folder "
-                f"({getattr(note, 'reference', None) or 'none'}): not imported; record it by hand"
+                f"({note.reference or 'none'}): not imported; record it by hand"
             )
         else:
             notes.append(note)
