@@ -342,3 +342,34 @@ def test_without_a_signatory_the_creditor_signs_once(language: str) -> None:
     *_, before, last = text.rstrip().splitlines()
     assert last == "Tipografia Emiliana S.r.l."
     assert before != last  # signed once, not "name" over "name"
+
+
+PHONE = {
+    "it": ": tel. +39",
+    "en": ": phone +39",
+    "de": ": Telefon +39",
+    "fr": " : tél. +39",
+    "es": ": tel. +39",
+}
+
+
+@pytest.mark.parametrize("language", ["it", "en", "de", "fr", "es"])
+def test_without_an_email_address_the_other_contacts_follow_the_colon(language: str) -> None:
+    import dunning
+    from dunning.policies import italy
+    from dunning.render import render as render_message
+
+    portfolio = dunning.Portfolio(
+        dunning.Creditor("Tipografia Emiliana S.r.l.", vat_number="IT03287650372",
+                         phone="+390516345128"),
+        [dunning.Debtor("C001", "Osteria del Portico S.n.c.", email="a@osteria.example",
+                        locale=LOCALES[language])],
+        [dunning.Invoice.single("2026/0001", "C001", date(2026, 3, 2), date(2026, 3, 31),
+                                dunning.Money("1220.00", "EUR"))],
+    )  # fmt: skip
+    policy = italy.stragiudiziale()
+    action = dunning.plan(portfolio, policy, date(2026, 5, 4), []).actions[0]
+    text = render_message(action, portfolio, policy, []).text
+    assert (
+        PHONE[language] + "0516345128." in text
+    )  # "ci contatti: tel. ...", not "ci contatti, tel."
